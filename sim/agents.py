@@ -1,0 +1,457 @@
+"""The agents: crisis sites, conflict parties, observers, mediators, the UN and the regional organisation.
+
+Every agent is an ordinary Mesa agent whose state variables are NumPy arrays over the R replicate
+worlds (the last axis), so one call of a rule advances all R worlds; R = 1 is the same code.
+Site and party state lives in the model's (site, world) blocks and each agent holds *views* of its
+rows, so region-wide processes (observation, spill-over, pooling) can run on the block at once.
+Equations and sources: docs/ODD.md, section 7 (submodels), named as the methods here.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+from sim.events import EventKind
+from sim.streams import COUNCIL, FUNDING, HANDOVER
+
+if TYPE_CHECKING:
+    from sim.model import PreventiveDiplomacyModel
+
+#: Phase thresholds on the tension scale: stable < 1 <= dispute < 2 <= crisis < 3 <= armed < 4 <= war.
+CRISIS, ARMED_CONFLICT, WAR = 2.0, 3.0, 4.0
+PHASE_EDGES = np.array([1.0, 2.0, 3.0, 4.0])
+MAX_TENSION = 5.0
+NEVER = np.iinfo(np.int32).max  # "no such day yet"
+HALF_ULP = np.float32(2.0**-25)  # shifts float32 uniforms on [0, 1) onto the open interval (0, 1)
+FLOAT = np.float32  # state precision: ample for a latent 0-5 scale, and half the memory traffic
+
+
+class Stage(IntEnum):
+    """Where an actor's engagement with one site stands."""
+
+    IDLE = 0  # no warning outstanding
+    WARNED = 1  # warning issued, waiting out the warning-to-action lag
+    ACTIVE = 2  # on the ground, climbing the tool ladder
+    SUSTAINING = 3  # the critical moment passed; staying engaged for `sustainability_days`
+
+
+class Site(FixedAgent):
+    """A country in the region. Rule: tension moves with the parties' moves, triggers and spill-over,
+    and reverts towards a grievance level that national infrastructures for peace damp (§29, §35-40, §56).
+
+    Attributes are views of the model's (site, world) blocks: ``tension``, ``grievance``,
+    ``infrastructure`` (national infrastructure for peace, 0-1), ``war_history`` (conflict trap, §29).
+    """
+
+    def __init__(self, model: PreventiveDiplomacyModel, index: int, name: str, cell):
+        super().__init__(model)
+        self.index, self.name = index, name
+        self.cell = cell
+        self.tension = model.tension[index]
+        self.grievance = model.grievance[index]
+        self.infrastructure = model.infrastructure[index]
+        self.war_history = model.war_history[index]
+        self.local_preference = model.local_preference[index]
+
+
+class Party(mesa.Agent):
+    """A conflict party (side 0 government, side 1 opposition). Rule: escalate if its propensity
+    — grievance, tension, the other side's last move, conflict trap, minus the costs of war and the
+    third parties' pressure discounted by its hardening — exceeds a threshold; conciliate if it is
+    below minus the threshold; otherwise hold (Epstein 2002; Fearon 1995; §41-42, §47).
+    """
+
+    def __init__(self, model: PreventiveDiplomacyModel, site: Site, side: int):
+        super().__init__(model)
+        self.site, self.side = site, side
+        self.hardening = model.hardening[site.index, side]  # closes the window for small steps
+        self.move = model.moves[site.index, side]  # -1 conciliate, 0 hold, +1 escalate
+
+    @staticmethod
+    def choose_moves(model: PreventiveDiplomacyModel, u: np.ndarray) -> None:
+        """Every party's move in every world at once (the rule above, on the (site, side, world) block).
+
+        Ordered logit: propensity z plus logistic noise of scale ``party_noise``; escalate above the
+        threshold, conciliate below minus the threshold. The noise is drawn from one uniform ``u`` per
+        party and world by the inverse CDF, log(u / (1 - u)) x scale."""
+        m, d = model, model.dyn
+        tension = m.tension[:, None, :]
+        other_last = m.last_moves[:, ::-1, :]
+        z = (
+            d.weight_grievance * (m.effective_grievance[:, None, :] - CRISIS)
+            + d.weight_tension * (tension - CRISIS)
+            + d.weight_reciprocity * other_last
+            + d.conflict_trap * m.war_history[:, None, :]
+            - d.weight_war_cost * np.maximum(tension - WAR, 0.0)
+            - m.pressure[:, None, :] / (1.0 + m.hardening)
+            + d.party_noise * np.log((u + HALF_ULP) / (1.0 - u - HALF_ULP))
+        )
+        np.subtract(z > d.party_threshold, z < -d.party_threshold, out=m.moves, dtype=np.int8)
+
+    @staticmethod
+    def harden(model: PreventiveDiplomacyModel, in_crisis, bloodshed, stable) -> None:
+        """Positions harden each day in crisis and jump when blood is first shed; they soften slowly
+        when stable. Hardening divides third parties' pressure: the window for small steps closes."""
+        d = model.dyn
+        h = model.hardening
+        h += (d.hardening_per_day * in_crisis + d.hardening_on_bloodshed * bloodshed)[:, None, :]
+        h *= (1.0 - d.hardening_decay * stable)[:, None, :]
+
+
+class Observer(mesa.Agent):
+    """An early-warning source (UN, regional organisation or civil society). Rule: each day it sees
+    every site's tension with Gaussian noise; better early warning shrinks the noise (§44-46)."""
+
+    def __init__(self, model: PreventiveDiplomacyModel, actor: int, noise: float):
+        super().__init__(model)
+        self.actor = actor
+        self.noise = noise * (1.5 - model.policy.early_warning)
+        self.signal = np.zeros_like(model.tension)
+
+    @property
+    def precision(self) -> float:
+        return 1.0 / max(self.noise, 1e-6) ** 2
+
+    def observe(self, noise: np.ndarray) -> None:
+        np.add(self.model.tension, self.noise * noise, out=self.signal)
+
+
+class Mediator(mesa.Agent):
+    """An envoy on a roster. Rule: when deployed, it moves its approach toward the local preference at a
+    rate set by flexibility; its effect is tool strength x credibility x fit x leverage x information,
+    and credibility is slow to gain and quick to lose (§48-50, §53, §61; Fey & Ramsay 2010)."""
+
+    def __init__(self, model: PreventiveDiplomacyModel, responder: Responder, number: int):
+        super().__init__(model)
+        self.responder, self.number = responder, number
+        R, d = model.replicates, model.dyn
+        self.site = np.full(R, -1, dtype=np.int64)  # -1: on the roster, free
+        self.approach = np.full(R, d.default_approach, dtype=FLOAT)
+        self.logged_approach = self.approach.copy()
+        # Skill varies by envoy and world, drawn from the envoy's own stream (common random numbers).
+        rng = model.streams.mediator(responder.actor, number)
+        self.skill = rng.uniform(0.8, 1.2, R).astype(FLOAT)
+        self.credibility = np.full(R, d.mediator_credibility, dtype=FLOAT)
+        self.deployed_days = np.zeros(R, dtype=np.int64)
+
+    @property
+    def deployed(self) -> np.ndarray:
+        return self.site >= 0
+
+    def _at_site(self, block: np.ndarray) -> np.ndarray:
+        """The value of a (site, world) block at this envoy's site, in each world."""
+        return block.reshape(-1).take(np.maximum(self.site, 0) * block.shape[1] + self.model.world_index)
+
+    def adapt(self) -> None:
+        """Move the approach toward the local preference (flexibility, §48-50)."""
+        m = self.model
+        on = self.deployed
+        if not on.any():
+            return
+        rate = m.dyn.adaptation_rate * m.policy.flexibility
+        pref = self._at_site(m.local_preference)
+        self.approach += on * rate * (pref - self.approach)
+        self.deployed_days += on
+        # Log a change of approach when it crosses the direct/indirect line.
+        crossed = on & ((self.approach >= 0.5) != (self.logged_approach >= 0.5))
+        if crossed.any():
+            mask = np.zeros_like(m.tension, dtype=bool)
+            mask[self.site[crossed], m.world_index[crossed]] = True
+            vals = np.zeros_like(m.tension)
+            vals[self.site[crossed], m.world_index[crossed]] = self.approach[crossed]
+            m.events.record(m.day, EventKind.APPROACH, mask, self.responder.actor, vals)
+            self.logged_approach[crossed] = self.approach[crossed]
+
+    def effect(self, worlds: np.ndarray, strength: np.ndarray) -> np.ndarray:
+        """Pressure this envoy puts on its site's parties, in the given worlds (where it is deployed):
+        tool strength x credibility x skill x fit x leverage x information (§47-53, §61)."""
+        m = self.model
+        pref = m.local_preference[self.site[worlds], worlds]
+        fit = 1.0 - m.dyn.misfit_penalty * np.abs(self.approach[worlds] - pref)
+        quality = self.credibility[worlds] * self.skill[worlds] * fit
+        return strength * quality * FLOAT(self.responder.leverage * m.information)
+
+    def update_credibility(self, progress: np.ndarray, setback: np.ndarray) -> None:
+        """Credibility: hard to gain, easy to lose (§61)."""
+        d = self.model.dyn
+        on = self.deployed
+        gain = d.credibility_gain * (1.0 - self.credibility) * (on & self._at_site(progress))
+        loss = d.credibility_loss * (on & self._at_site(setback))
+        self.credibility = np.clip(self.credibility + gain - loss, 0.05, 1.0)
+
+    def release(self, wound_down: np.ndarray) -> None:
+        """Return to the roster where this envoy's site has wound down (mask S x R)."""
+        done = self.deployed & self._at_site(wound_down)
+        self.site[done] = -1
+        self.approach[done] = self.model.dyn.default_approach
+        self.logged_approach[done] = self.model.dyn.default_approach
+
+
+class Responder(mesa.Agent):
+    """An international actor that warns, decides and acts: the UN or the regional organisation.
+
+    Rule: when its pooled early-warning estimate for a site crosses the threshold it warns; after the
+    warning-to-action lag (plus any decision delay) it takes a first small step and climbs the tool
+    ladder one rung every ``ladder_days`` up to its ceiling; an envoy rung needs a free envoy from its
+    roster; once the critical moment passes it stays engaged for ``sustainability_days`` and winds down
+    (§16-17, §44-47, §56-57, §62-64).
+    """
+
+    actor: int = 0
+    top_rung: int = 4
+
+    def __init__(self, model: PreventiveDiplomacyModel, envoys: int, leverage: float):
+        super().__init__(model)
+        S, R = model.tension.shape
+        self.leverage = leverage
+        self.stage = np.zeros((S, R), dtype=np.int8)
+        self.estimate = model.tension.copy()  # smoothed early-warning estimate of tension
+        self.warn_day = np.full((S, R), NEVER, dtype=np.int32)
+        self.act_day = np.full((S, R), NEVER, dtype=np.int32)  # first step on the ground
+        self.envoy_ready_day = np.full((S, R), NEVER, dtype=np.int32)
+        self.rung = np.full((S, R), -1, dtype=np.int8)
+        self.resolved_day = np.full((S, R), NEVER, dtype=np.int32)
+        self.has_envoy = np.zeros((S, R), dtype=bool)
+        self.pressure = np.zeros((S, R), dtype=FLOAT)
+        self.mediators = [Mediator(model, self, i) for i in range(envoys)]
+        # Outcomes: first warning / action / envoy of the run per (site, world).
+        self.first_warning = np.full((S, R), NEVER, dtype=np.int32)
+        self.first_action = np.full((S, R), NEVER, dtype=np.int32)
+        self.first_envoy = np.full((S, R), NEVER, dtype=np.int32)
+        self.next_rung_day = np.full((S, R), NEVER, dtype=np.int32)
+        # Counters priced at the end of the run (sim.results): days and one-off steps per site.
+        self.false_alarms = np.zeros((S, R), dtype=np.int32)
+        self.statements = np.zeros((S, R), dtype=np.int32)
+        self.fact_findings = np.zeros((S, R), dtype=np.int32)
+        self.envoy_days = np.zeros((S, R), dtype=np.int32)
+        self.mission_days = np.zeros((S, R), dtype=np.int32)
+        self.coercive_days = np.zeros((S, R), dtype=np.int32)
+
+    # -- 3. Observation and warning -----------------------------------------------------------
+    def pool_signals(self, own: Observer, partners: list[tuple[Observer, float]]) -> None:
+        """Precision-weighted pooling of its own signal with partners', each partner's precision
+        weighted by how much of it is shared (0-1); then exponential smoothing."""
+        weights = [own.precision] + [share * o.precision for o, share in partners]
+        total = sum(weights)
+        pooled = own.signal * (weights[0] / total)
+        for w, (o, _) in zip(weights[1:], partners, strict=True):
+            if w > 0:
+                pooled = pooled + o.signal * (w / total)
+        a = self.model.dyn.observer_smoothing
+        self.estimate += a * (pooled - self.estimate)
+
+    def issue_warnings(self) -> None:
+        m = self.model
+        new = (self.stage == Stage.IDLE) & (self.estimate >= m.dyn.warning_threshold)
+        if not new.any():
+            return
+        self.stage[new] = Stage.WARNED
+        self.warn_day[new] = m.day
+        self.act_day[new] = m.day + self.decision_delay(new)
+        np.minimum(self.first_warning, np.where(new, m.day, NEVER), out=self.first_warning)
+        false = new & (m.tension < m.dyn.false_alarm_tension)
+        self.false_alarms += false
+        m.events.record(m.day, EventKind.WARNING, new, self.actor, self.estimate)
+        m.events.record(m.day, EventKind.FALSE_ALARM, false, self.actor, m.tension)
+
+    def decision_delay(self, new: np.ndarray) -> np.ndarray:
+        """Days from warning to the first step, for the newly warned sites (in ``new``'s flat order):
+        the lever itself; the UN adds emergent delays."""
+        return np.full(int(new.sum()), self.model.policy.warning_to_action_lag_days, dtype=np.int32)
+
+    # -- 4./5. Decision, deployment and action ---------------------------------------------------
+    def deploy_delay(self, where: np.ndarray) -> np.ndarray:
+        """Days to get an envoy on the ground once requested: the 72-hour standby team (§17) plus an
+        exponential funding delay that shrinks with funding predictability (§64, §68)."""
+        m = self.model
+        u = m.streams.keyed_uniform(FUNDING, m.day, np.flatnonzero(where))
+        funding = -np.log1p(-u) * m.dyn.funding_delay_days * (1.0 - m.policy.funding_predictability)
+        return (m.dyn.standby_days + np.rint(funding)).astype(np.int32)
+
+    def act(self) -> None:
+        m, day = self.model, self.model.day
+        start = (self.stage == Stage.WARNED) & (self.act_day <= day)
+        if start.any():
+            self.stage[start] = Stage.ACTIVE
+            self.rung[start] = 0
+            self.next_rung_day[start] = day + m.policy.ladder_days
+            self.statements += start
+            np.minimum(self.first_action, np.where(start, day, NEVER), out=self.first_action)
+            m.events.record(day, EventKind.FIRST_STEP, start, self.actor, day - self.warn_day)
+        engaged = self.stage >= Stage.ACTIVE
+        # Every `ladder_days` the response climbs one rung, up to its ceiling. The envoy rung is not
+        # climbed but requested: it is reached when an envoy from the roster arrives (`deploy`).
+        due = engaged & (self.next_rung_day == day)
+        if due.any():
+            self.next_rung_day[due] += m.policy.ladder_days
+            due &= self.rung < self.ceiling
+            request = due & (self.rung + 1 == ENVOY) & (self.envoy_ready_day == NEVER)
+            self.envoy_ready_day[request] = day + self.deploy_delay(request)
+            climb = due & (self.rung + 1 != ENVOY)
+            self.rung[climb] += 1
+            m.events.record(day, EventKind.RUNG, climb, self.actor, self.rung)
+            self.fact_findings += climb & (self.rung == FACT_FINDING)
+        self.deploy()
+        self.pressure = self.current_pressure(engaged)
+        self.count_running_days(engaged)
+
+    @property
+    def ceiling(self) -> int:
+        return min(TOOL_INDEX[self.model.policy.tool], self.top_rung)
+
+    def deploy(self) -> None:
+        """Roster queueing: free envoys go to waiting sites, earliest request first (§17, §62).
+
+        Works on the few worlds where a site is waiting, so its cost follows the queue, not R."""
+        m = self.model
+        waiting = (self.envoy_ready_day <= m.day) & ~self.has_envoy
+        waiting &= self.stage >= Stage.ACTIVE
+        worlds = np.flatnonzero(waiting.any(axis=0))
+        if worlds.size == 0:
+            return
+        request = np.where(waiting[:, worlds], self.envoy_ready_day[:, worlds], NEVER)
+        cols = np.arange(worlds.size)
+        for med in self.mediators:
+            site = request.argmin(axis=0)
+            take = (med.site[worlds] < 0) & (request[site, cols] < NEVER)
+            if not take.any():
+                continue
+            w, s = worlds[take], site[take]
+            med.site[w] = s
+            med.credibility[w] = m.dyn.mediator_credibility
+            request[s, cols[take]] = NEVER
+            self.has_envoy[s, w] = True
+            self.rung[s, w] = np.maximum(self.rung[s, w], ENVOY)
+            self.first_envoy[s, w] = np.minimum(self.first_envoy[s, w], m.day)
+            placed = np.zeros_like(waiting)
+            placed[s, w] = True
+            m.events.record(m.day, EventKind.DEPLOYMENT, placed, self.actor, med.number)
+        left = request < NEVER
+        if left.any():
+            still = np.zeros_like(waiting)
+            still[:, worlds] = left
+            self.handover(still)
+
+    def handover(self, still_waiting: np.ndarray) -> None:
+        """What happens to sites left waiting for an envoy (the UN may hand them to its partner)."""
+
+    def current_pressure(self, engaged: np.ndarray) -> np.ndarray:
+        """Pressure on each site: attention of the rung reached, or its envoys' effect."""
+        m = self.model
+        strength = m.rung_strength.take(self.rung + 1)  # rung -1 (not acting) has strength 0
+        pressure = np.where(self.has_envoy, FLOAT(0.0), strength * FLOAT(self.attention))
+        flat = pressure.reshape(-1)
+        for med in self.mediators:
+            w = np.flatnonzero(med.site >= 0)
+            if w.size:
+                idx = med.site[w] * m.replicates + w
+                flat[idx] += med.effect(w, strength.reshape(-1)[idx])
+        return pressure
+
+    @property
+    def attention(self) -> float:
+        """How much the parties heed the statements and missions of this actor (0-1)."""
+        return self.leverage
+
+    def count_running_days(self, engaged: np.ndarray) -> None:
+        """Count envoy-, mission- and coercion-days; costs are priced once at the end (sim.results)."""
+        self.mission_days += engaged & (self.rung >= MISSION)
+        self.coercive_days += engaged & (self.rung >= COERCIVE)
+        self.envoy_days += self.has_envoy
+
+    # -- 6. Sustainability ----------------------------------------------------------------------
+    def sustain_or_wind_down(self) -> np.ndarray:
+        """Stay engaged `sustainability_days` after the critical moment passes, then wind down."""
+        m, day = self.model, self.model.day
+        active = self.stage == Stage.ACTIVE
+        resolved = active & (m.tension < m.dyn.resolution_tension)
+        self.stage[resolved] = Stage.SUSTAINING
+        self.resolved_day[resolved] = day
+        m.events.record(day, EventKind.RESOLVED, resolved, self.actor)
+        # A relapse during the sustaining period puts the actor back to work.
+        relapse = (self.stage == Stage.SUSTAINING) & (m.tension >= CRISIS)
+        self.stage[relapse] = Stage.ACTIVE
+        self.resolved_day[relapse] = NEVER
+        done = (self.stage == Stage.SUSTAINING) & (day - self.resolved_day >= m.policy.sustainability_days)
+        if done.any():
+            for med in self.mediators:
+                med.release(done)
+            self.stage[done] = Stage.IDLE
+            self.rung[done] = -1
+            self.has_envoy[done] = False
+            for arr in (self.warn_day, self.act_day, self.envoy_ready_day, self.resolved_day,
+                        self.next_rung_day):
+                arr[done] = NEVER
+            m.events.record(day, EventKind.WIND_DOWN, done, self.actor)
+        return self.stage >= Stage.ACTIVE
+
+
+class UnitedNations(Responder):
+    """The UN Secretariat and Security Council: the roster of envoys and the full tool ladder.
+
+    Its decision waits on the Council: a divided Council adds up to ``council_delay_days`` (§11, §16);
+    unpredictable funding delays deployment beyond the 72-hour standby team (§17, §64); coercive
+    measures need a united Council (§42)."""
+
+    actor = 1
+
+    def decision_delay(self, new: np.ndarray) -> np.ndarray:
+        m = self.model
+        divided = 1.0 - m.scenario.council_unity
+        u = m.streams.keyed_uniform(COUNCIL, m.day, np.flatnonzero(new))
+        extra = np.rint(m.dyn.council_delay_days * divided * u).astype(np.int32)
+        return super().decision_delay(new) + extra
+
+    @property
+    def ceiling(self) -> int:
+        top = super().ceiling
+        # Coercive measures need a Council that can agree (§42).
+        return min(top, MISSION) if self.model.scenario.council_unity < 0.5 else top
+
+    def handover(self, still_waiting: np.ndarray) -> None:
+        """Burden-sharing (§51): a site left waiting may be taken by a free regional envoy."""
+        ro = self.model.regional
+        if ro is None or self.model.policy.burden_sharing <= 0 or not still_waiting.any():
+            return
+        m = self.model
+        flat = np.flatnonzero(still_waiting)
+        taken = flat[m.streams.keyed_uniform(HANDOVER, m.day, flat) < m.policy.burden_sharing]
+        share = np.zeros_like(still_waiting)
+        share.reshape(-1)[taken] = True
+        ro.accept_handover(share)
+
+
+class RegionalOrganisation(Responder):
+    """A regional organisation: better local information, legitimacy with the parties, few envoys.
+    It climbs the ladder only to its own envoys (no Council mission or coercive measures, §51)."""
+
+    actor = 2
+    top_rung = 2
+
+    def accept_handover(self, sites: np.ndarray) -> None:
+        """Take UN-queued sites into its own queue, where it is not already engaged."""
+        m = self.model
+        take = sites & (self.stage == Stage.IDLE)
+        if not take.any():
+            return
+        self.stage[take] = Stage.ACTIVE
+        self.rung[take] = FACT_FINDING
+        self.next_rung_day[take] = m.day + m.policy.ladder_days
+        self.warn_day[take] = m.day
+        self.act_day[take] = m.day
+        self.envoy_ready_day[take] = m.day
+        np.minimum(self.first_action, np.where(take, m.day, NEVER), out=self.first_action)
+
+    @property
+    def ceiling(self) -> int:
+        # The regional organisation's envoys are its strongest tool (§51).
+        return ENVOY
+
+
+TOOL_INDEX = {"statement": 0, "fact_finding": 1, "envoy": 2, "mission": 3, "coercive": 4}
+FACT_FINDING, ENVOY, MISSION, COERCIVE = 1, 2, 3, 4

@@ -1,0 +1,70 @@
+"""The main job, ``pdsim``: run a scenario and its counterfactual twin, print and save the results.
+
+    pdsim                                   # generic scenario, defaults
+    pdsim scenario=kenya_2008 policy.warning_to_action_lag_days=30 replicates=5000 seed=7
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+
+import hydra  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from sim.config import register_configs  # noqa: E402
+from sim.validation import ConfigError  # noqa: E402
+
+register_configs()
+
+
+class _Progress:
+    """A one-line progress report on stderr for long runs (only where someone is watching)."""
+
+    def __init__(self, total_worlds: int):
+        self.show = sys.stderr.isatty() and total_worlds >= 20_000
+
+    def __call__(self, stage: str, day: int, horizon: int) -> None:
+        if self.show:
+            end = "\n" if day >= horizon else ""
+            print(f"\r{stage}: day {day}/{horizon}", end=end, file=sys.stderr, flush=True)
+
+
+def run_job(cfg: DictConfig) -> dict:
+    """Run one configuration and write its files into the current Hydra output directory."""
+    from sim.plots import tension_plot
+    from sim.report import summary_table
+    from sim.runner import run
+
+    result = run(cfg, progress=_Progress(int(cfg.replicates)), keep_models=False)
+    out = Path(HydraConfig.get().runtime.output_dir)
+    result.save(out)
+    summary = result.summary()
+    if cfg.output.plot:
+        tension_plot(result, out / "tension.png")
+    print(summary_table(summary))
+    print(f"results: {out}")
+    return summary
+
+
+#: The repository's configs/ folder (an editable install runs from the checkout; see README).
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def main(cfg: DictConfig) -> None:
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    try:
+        run_job(cfg)
+    except ConfigError as err:
+        print(f"pdsim: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

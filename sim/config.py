@@ -1,0 +1,287 @@
+"""The run configuration: one typed schema for every parameter, its unit, range and source.
+
+This is the single source of truth for defaults. Hydra composes YAML files (``configs/``) onto
+these dataclasses, so a wrong type is rejected by Hydra itself; ranges and names are checked by
+:mod:`sim.validation` before any simulation starts. Each field's ``metadata`` carries
+
+- ``range``: the allowed closed interval (``None`` for an open end), or ``choices``;
+- ``unit``: the unit of the value;
+- ``source``: the report paragraph (§) or literature the default rests on, or ``assumption``.
+
+``docs/ODD.md`` lists the same parameters; ``tests/test_odd.py`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+from omegaconf import SI
+
+#: The ladder of tools from the mildest to the most forceful (§12–14, §42, §47).
+TOOLS = ("statement", "fact_finding", "envoy", "mission", "coercive")
+
+#: Tension thresholds of the five phases (tension units, a latent scale; assumption).
+PHASES = ("stable", "dispute", "crisis", "armed_conflict", "war")
+
+
+def param(default: Any, *, unit: str, source: str, lo=None, hi=None, choices=None, **kw):
+    """A schema field with its unit, allowed range and source recorded as metadata."""
+    meta = {"unit": unit, "source": source}
+    if choices is not None:
+        meta["choices"] = tuple(choices)
+    else:
+        meta["range"] = (lo, hi)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta, **kw)
+    return field(default=default, metadata=meta, **kw)
+
+
+@dataclass
+class PolicyConfig:
+    """The levers: the report's success factors (§41–64) as the user sweeps them."""
+
+    intervene: bool = param(True, unit="switch", source="§59-60: the counterfactual is 'no intervention'")
+    warning_to_action_lag_days: int = param(
+        14, unit="days", lo=0, hi=730, source="§47 warning-response gap; default an assumption"
+    )
+    flexibility: float = param(
+        0.5, unit="share 0-1", lo=0.0, hi=1.0, source="§48-50; default an assumption"
+    )
+    partnership: float = param(0.5, unit="share 0-1", lo=0.0, hi=1.0, source="§51-55, §16")
+    early_warning: float = param(0.5, unit="share 0-1", lo=0.0, hi=1.0, source="§44-46")
+    sustainability_days: int = param(
+        90, unit="days", lo=0, hi=3650, source="§56-58; default an assumption"
+    )
+    roster_size: int = param(3, unit="envoys", lo=0, hi=100, source="§17, §62")
+    tool: str = param("envoy", unit="ladder rung", choices=TOOLS, source="§12-14, §42, §47")
+    ladder_days: int = param(
+        7, unit="days", lo=1, hi=365, source="assumption: one rung a week while the crisis persists"
+    )
+    # Detailed parameters behind `partnership` (§51-53); each follows the headline unless set.
+    information_sharing: float = param(
+        SI("${.partnership}"), unit="share 0-1", lo=0.0, hi=1.0, source="§46, §51, §65"
+    )
+    coordination: float = param(
+        SI("${.partnership}"), unit="share 0-1", lo=0.0, hi=1.0, source="§16, §52, §69"
+    )
+    burden_sharing: float = param(
+        SI("${.partnership}"), unit="share 0-1", lo=0.0, hi=1.0, source="§51"
+    )
+    financial_incentives: float = param(
+        SI("${.partnership}"), unit="share 0-1", lo=0.0, hi=1.0, source="§53"
+    )
+    funding_predictability: float = param(
+        0.5, unit="share 0-1", lo=0.0, hi=1.0, source="§64, §68"
+    )
+
+
+#: The headline levers a sweep names (§41-64); the others in PolicyConfig are their details.
+HEADLINE_LEVERS = (
+    "warning_to_action_lag_days",
+    "flexibility",
+    "partnership",
+    "early_warning",
+    "sustainability_days",
+    "roster_size",
+)
+
+
+@dataclass
+class SiteConfig:
+    """One country of the scenario's region: its starting state and structure."""
+
+    name: str = "site"
+    initial_tension: float = param(1.5, unit="tension", lo=0.0, hi=5.0, source="scenario")
+    grievance: float = param(2.0, unit="tension", lo=0.0, hi=5.0, source="scenario; Epstein 2002")
+    infrastructure_for_peace: float = param(0.1, unit="share 0-1", lo=0.0, hi=1.0, source="§56")
+    war_history: bool = param(False, unit="switch", source="§29 conflict trap")
+    local_preference: float = param(
+        0.0, unit="0 direct talks .. 1 indirect talks", lo=0.0, hi=1.0, source="§49"
+    )
+    election_day: int = param(
+        -1, unit="day (-1 none)", lo=-1, hi=None, source="§39-40 election-related violence"
+    )
+
+
+@dataclass
+class ScenarioConfig:
+    """A region in crisis. Presets are stylised teaching settings, not calibrated replicas."""
+
+    name: str = "generic"
+    description: str = "A generic crisis in one country with two neighbours."
+    assumptions: list[str] = field(default_factory=list)
+    sites: list[SiteConfig] = field(
+        default_factory=lambda: [
+            SiteConfig(name="A", initial_tension=1.8, grievance=2.2),
+            SiteConfig(name="B", initial_tension=0.8, grievance=1.3),
+            SiteConfig(name="C", initial_tension=0.8, grievance=1.3),
+        ]
+    )
+    #: Neighbour pairs (indices into ``sites``) for spill-over (§19, §24).
+    borders: list[list[int]] = field(default_factory=lambda: [[0, 1], [0, 2]])
+    council_unity: float = param(0.6, unit="share 0-1", lo=0.0, hi=1.0, source="§11, §16")
+    regional_organisation: bool = param(True, unit="switch", source="§51-52")
+    regional_envoys: int = param(1, unit="envoys", lo=0, hi=20, source="§46, §51")
+    preference_shift_per_year: float = param(
+        0.5, unit="events/year", lo=0.0, hi=12.0, source="§48-50 changing patterns; assumption"
+    )
+    trigger_rate_per_year: float = param(
+        1.0, unit="events/year/site", lo=0.0, hi=52.0, source="§35-40 coups, elections"
+    )
+
+
+@dataclass
+class DynamicsConfig:
+    """Behavioural coefficients of parties, tension, observers and mediators (docs/ODD.md §7)."""
+
+    # Parties (Fearon 1995; Epstein 2002 threshold rule; escalation spirals).
+    party_noise: float = param(0.55, unit="logistic scale", lo=0.01, hi=None, source="assumption: ordered logit")
+    party_threshold: float = param(
+        0.9, unit="propensity", lo=0.0, hi=None, source="assumption: ordered-probit cut"
+    )
+    weight_grievance: float = param(0.35, unit="per tension", lo=0.0, hi=None, source="Epstein 2002")
+    weight_tension: float = param(0.25, unit="per tension", lo=0.0, hi=None, source="spiral; §44")
+    weight_reciprocity: float = param(
+        0.45, unit="per move", lo=0.0, hi=None, source="escalation spirals; Fearon 1995"
+    )
+    weight_war_cost: float = param(
+        0.5, unit="per tension above war line", lo=0.0, hi=None, source="Fearon 1995 costs of war"
+    )
+    conflict_trap: float = param(0.25, unit="propensity", lo=0.0, hi=None, source="§29; Walter 2011")
+    hardening_per_day: float = param(
+        0.01, unit="1/day in crisis", lo=0.0, hi=None, source="Bercovitch 1996; Regan & Stam 2000"
+    )
+    hardening_on_bloodshed: float = param(
+        1.0, unit="jump at first armed conflict", lo=0.0, hi=None, source="§47 window; Bercovitch 1996"
+    )
+    hardening_decay: float = param(0.005, unit="1/day when stable", lo=0.0, hi=1.0, source="assumption")
+    # Tension.
+    move_step: float = param(0.04, unit="tension per move", lo=0.0, hi=None, source="assumption")
+    reversion: float = param(0.01, unit="1/day", lo=0.0, hi=1.0, source="assumption")
+    tension_noise: float = param(0.03, unit="tension/day s.d.", lo=0.0, hi=None, source="assumption")
+    trigger_shock: float = param(0.8, unit="tension", lo=0.0, hi=None, source="§35-40")
+    spillover_per_day: float = param(0.01, unit="tension/day per war neighbour", lo=0.0, hi=None,
+                                     source="§19, §24")
+    infrastructure_damping: float = param(0.6, unit="share", lo=0.0, hi=1.0, source="§56-57")
+    infrastructure_growth: float = param(
+        0.004, unit="1/day while engaged", lo=0.0, hi=1.0, source="§56, §72"
+    )
+    infrastructure_decay: float = param(0.0005, unit="1/day", lo=0.0, hi=1.0, source="assumption")
+    # Observers (§44-46).
+    observer_noise_un: float = param(0.9, unit="tension s.d.", lo=0.0, hi=None, source="§44-46")
+    observer_noise_regional: float = param(0.5, unit="tension s.d.", lo=0.0, hi=None, source="§46, §51")
+    observer_noise_civil_society: float = param(0.6, unit="tension s.d.", lo=0.0, hi=None,
+                                                source="§46, §58, §70")
+    observer_smoothing: float = param(0.15, unit="EWMA weight", lo=0.01, hi=1.0, source="assumption")
+    warning_threshold: float = param(1.9, unit="tension", lo=0.0, hi=5.0, source="§45 critical moments")
+    # UN decision and deployment (§16-17, §64).
+    council_delay_days: int = param(21, unit="days at zero unity", lo=0, hi=365, source="§11, §16")
+    standby_days: int = param(3, unit="days", lo=0, hi=60, source="§17 standby team 72 h")
+    funding_delay_days: float = param(30.0, unit="mean days at zero predictability", lo=0.0, hi=None,
+                                      source="§64, §68")
+    # Third-party effect (§41-42, §47-55).
+    tool_strength: list[float] = param([0.15, 0.3, 0.6, 0.8, 1.0], unit="propensity per rung",
+                                       source="§47 small steps; §42 coercion")
+    mediator_credibility: float = param(0.7, unit="share 0-1", lo=0.0, hi=1.0, source="§61")
+    credibility_gain: float = param(0.002, unit="1/day of progress", lo=0.0, hi=1.0, source="§61")
+    credibility_loss: float = param(0.1, unit="per escalation", lo=0.0, hi=1.0, source="§61")
+    adaptation_rate: float = param(0.1, unit="1/day at flexibility 1", lo=0.0, hi=1.0, source="§48-50")
+    default_approach: float = param(0.0, unit="0 direct .. 1 indirect", lo=0.0, hi=1.0,
+                                    source="§48 institutional default")
+    misfit_penalty: float = param(0.7, unit="share lost at opposite approach", lo=0.0, hi=1.0,
+                                  source="§49 local preferences")
+    mixed_message_penalty: float = param(0.6, unit="share", lo=0.0, hi=1.0, source="§16, §52")
+    leverage_unity: float = param(0.5, unit="share", lo=0.0, hi=None, source="§11, §53")
+    leverage_incentives: float = param(0.4, unit="share", lo=0.0, hi=None, source="§53")
+    regional_legitimacy: float = param(0.8, unit="share", lo=0.0, hi=None, source="§46, §51")
+    information_value: float = param(0.5, unit="share", lo=0.0, hi=1.0, source="Fey & Ramsay 2010")
+    resolution_tension: float = param(1.0, unit="tension", lo=0.0, hi=5.0, source="§56 critical moment passed")
+    false_alarm_tension: float = param(1.5, unit="tension", lo=0.0, hi=5.0, source="§44; assumption")
+
+
+@dataclass
+class CostConfig:
+    """Money, in US dollars (§8)."""
+
+    envoy_per_day: float = param(
+        10_000.0, unit="USD/envoy-day", lo=0.0, hi=None, source="assumption (UN DPA travel and staff)"
+    )
+    mission_per_day: float = param(
+        22_000.0, unit="USD/day", lo=0.0, hi=None, source="§8: UNOWA < USD 8 million a year"
+    )
+    statement: float = param(5_000.0, unit="USD per step", lo=0.0, hi=None, source="assumption")
+    fact_finding: float = param(150_000.0, unit="USD per mission", lo=0.0, hi=None, source="assumption")
+    coercive_per_day: float = param(30_000.0, unit="USD/day", lo=0.0, hi=None, source="assumption")
+    false_alarm: float = param(20_000.0, unit="USD per false alarm", lo=0.0, hi=None, source="assumption")
+    armed_conflict_per_day: float = param(
+        450_000.0, unit="USD/day", lo=0.0, hi=None, source="Collier & Hoeffler 2004, a quarter of war"
+    )
+    war_per_day: float = param(
+        1_800_000.0, unit="USD/day", lo=0.0, hi=None,
+        source="Collier & Hoeffler 2004: 2.2 growth points of a USD 30 bn economy",
+    )
+
+
+@dataclass
+class CounterfactualConfig:
+    """The twin run: same random numbers, a different policy (§59-60)."""
+
+    enabled: bool = True
+    #: Policy fields the twin changes; the default twin does not intervene at all.
+    policy: dict[str, Any] = field(default_factory=lambda: {"intervene": False})
+
+
+@dataclass
+class OutputConfig:
+    plot: bool = True
+    events: bool = True  # keep the per-world event log
+    progress: bool = True
+
+
+@dataclass
+class RunConfig:
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
+    costs: CostConfig = field(default_factory=CostConfig)
+    counterfactual: CounterfactualConfig = field(default_factory=CounterfactualConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    replicates: int = param(1000, unit="worlds", lo=1, hi=10_000_000, source="Lee et al. 2015")
+    seed: int = param(0, unit="integer", lo=0, hi=2**63 - 1, source="-")
+    horizon_days: int = param(365, unit="days", lo=1, hi=36_500, source="-")
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore, so YAML is type-checked against it."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="run_schema", node=RunConfig)
+    cs.store(group="scenario", name="scenario_schema", node=ScenarioConfig)
+    cs.store(group="policy", name="policy_schema", node=PolicyConfig)
+
+
+def to_run_config(cfg: Any) -> RunConfig:
+    """Turn a Hydra/OmegaConf config (or a RunConfig) into a plain, resolved RunConfig."""
+    from omegaconf import OmegaConf
+
+    if isinstance(cfg, RunConfig):
+        cfg = OmegaConf.structured(cfg)
+    merged = OmegaConf.merge(OmegaConf.structured(RunConfig), cfg)
+    OmegaConf.resolve(merged)
+    return OmegaConf.to_object(merged)
+
+
+def walk_params(obj: Any, prefix: str = ""):
+    """Yield (dotted name, value, metadata) for every declared parameter of a dataclass tree."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        name = f"{prefix}{f.name}"
+        if is_dataclass(value):
+            yield from walk_params(value, name + ".")
+        elif isinstance(value, list) and value and is_dataclass(value[0]):
+            for i, item in enumerate(value):
+                yield from walk_params(item, f"{name}[{i}].")
+        else:
+            yield name, value, dict(f.metadata)

@@ -1,0 +1,235 @@
+"""Results: per-world outcomes of a run and its counterfactual twin, their summary and files.
+
+Data flows one way: the model's end state -> ``world_outcomes`` (one value per world) ->
+``RunResult.summary()`` (estimates with intervals) -> summary.json / Parquet / plots.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim import __version__
+from sim.agents import NEVER
+from sim.config import RunConfig
+from sim.stats import mean_interval, paired_difference, proportion
+
+SURVIVAL_DAYS = (30, 60, 90, 180, 270, 365, 730)
+
+
+def _days(values: np.ndarray) -> np.ndarray:
+    """Day numbers with 'never' as NaN."""
+    v = np.asarray(values, dtype=float)
+    v[v >= NEVER] = np.nan
+    return v
+
+
+def world_outcomes(model) -> dict[str, np.ndarray]:
+    """One value per replicate world, read off a finished model."""
+    c = model.costs
+    first_warning = np.full(model.tension.shape, NEVER, dtype=np.int64)
+    first_action = first_warning.copy()
+    first_envoy = first_warning.copy()
+    diplomacy = np.zeros(model.replicates)
+    false_alarms = np.zeros(model.replicates, dtype=np.int64)
+    for r in model.responders:
+        np.minimum(first_warning, r.first_warning, out=first_warning)
+        np.minimum(first_action, r.first_action, out=first_action)
+        np.minimum(first_envoy, r.first_envoy, out=first_envoy)
+        false_alarms += r.false_alarms.sum(axis=0)
+        diplomacy += (
+            r.statements.sum(axis=0) * c.statement
+            + r.fact_findings.sum(axis=0) * c.fact_finding
+            + r.envoy_days.sum(axis=0) * c.envoy_per_day
+            + r.mission_days.sum(axis=0) * c.mission_per_day
+            + r.coercive_days.sum(axis=0) * c.coercive_per_day
+            + r.false_alarms.sum(axis=0) * c.false_alarm
+        )
+    # The world's first warning, and the gap to the first step and to the first envoy at that site.
+    site = first_warning.argmin(axis=0)
+    worlds = np.arange(model.replicates)
+    warned = _days(first_warning[site, worlds])
+    gap = _days(first_action[site, worlds]) - warned
+    envoy_gap = _days(first_envoy[site, worlds]) - warned
+    escalation_day = _days(model.first_escalation)
+    lead = escalation_day - warned
+    lead[~(lead >= 0)] = np.nan  # only warnings that came before the escalation count as lead time
+    conflict_days = model.conflict_days - model.war_days
+    return {
+        "escalated": model.first_escalation < NEVER,
+        "war": model.first_war < NEVER,
+        "escalation_day": escalation_day,
+        "war_day": _days(model.first_war),
+        "first_warning_day": warned,
+        "warning_lead_days": lead,
+        "warning_to_action_days": gap,
+        "warning_to_envoy_days": envoy_gap,
+        "conflict_days": model.conflict_days.astype(float),
+        "war_days": model.war_days.astype(float),
+        "relapses": model.relapses.astype(float),
+        "false_alarms": false_alarms.astype(float),
+        "diplomacy_cost": diplomacy,
+        "war_cost": conflict_days * c.armed_conflict_per_day + model.war_days * c.war_per_day,
+        "final_infrastructure": model.infrastructure.mean(axis=0).astype(float),
+    }
+
+
+def survival(escalation_day: np.ndarray, horizon: int) -> dict[str, float]:
+    """Share of worlds not yet escalated by each day (no censoring before the horizon)."""
+    days = [d for d in SURVIVAL_DAYS if d <= horizon] + ([horizon] if horizon not in SURVIVAL_DAYS else [])
+    esc = np.nan_to_num(escalation_day, nan=np.inf)
+    return {str(d): float((esc > d).mean()) for d in sorted(set(days))}
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", "HEAD"],
+            cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5,
+        )
+        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe: NaN and inf become null, NumPy scalars become Python numbers."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+@dataclass
+class RunResult:
+    """A policy run and (optionally) its counterfactual twin, over the same R worlds."""
+
+    config: RunConfig
+    outcomes: dict[str, np.ndarray]
+    timeseries: Any  # pandas DataFrame from the model's DataCollector
+    simulation_seconds: float
+    twin_outcomes: dict[str, np.ndarray] | None = None
+    twin_timeseries: Any = None
+    counterfactual_seconds: float | None = None
+    model: Any = None  # the finished policy model (event log, agents); not saved
+    twin_model: Any = None
+    timestamp: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def summary(self) -> dict[str, Any]:
+        cfg, o = self.config, self.outcomes
+        out: dict[str, Any] = {
+            "scenario": cfg.scenario.name,
+            "replicates": cfg.replicates,
+            "seed": cfg.seed,
+            "horizon_days": cfg.horizon_days,
+            "version": __version__,
+            "git_commit": git_commit(),
+            "timestamp": self.timestamp,
+            "python": platform.python_version(),
+            "escalation": proportion(o["escalated"]),
+            "war": proportion(o["war"]),
+            "time_to_escalation": {
+                **mean_interval(o["escalation_day"]),
+                "survival": survival(o["escalation_day"], cfg.horizon_days),
+            },
+            "warning": {
+                "lead_time_days": mean_interval(o["warning_lead_days"]),
+                "warned_before_escalation": proportion(
+                    np.isfinite(o["warning_lead_days"])[o["escalated"]]
+                ),
+                "false_alarms_per_world": mean_interval(o["false_alarms"]),
+            },
+            "warning_to_action_gap_days": mean_interval(o["warning_to_action_days"]),
+            "warning_to_envoy_gap_days": mean_interval(o["warning_to_envoy_days"]),
+            "conflict_days": mean_interval(o["conflict_days"]),
+            "war_days": mean_interval(o["war_days"]),
+            "relapses": {
+                **mean_interval(o["relapses"]),
+                "share_with_relapse": proportion(o["relapses"] > 0),
+            },
+            "costs": {
+                "diplomacy_usd": mean_interval(o["diplomacy_cost"]),
+                "expected_war_cost_usd": mean_interval(o["war_cost"]),
+            },
+            "timing": {
+                "simulation_seconds": self.simulation_seconds,
+                "counterfactual_seconds": self.counterfactual_seconds,
+            },
+        }
+        if self.twin_outcomes is not None:
+            out["counterfactual"] = self._counterfactual()
+        out["config"] = asdict(cfg)
+        return _clean(out)
+
+    def _counterfactual(self) -> dict[str, Any]:
+        o, t = self.outcomes, self.twin_outcomes
+        prevented = paired_difference(t["escalated"], o["escalated"])
+        war_prevented = paired_difference(t["war"], o["war"])
+        averted = t["war_cost"] - o["war_cost"]
+        diplomacy = float(o["diplomacy_cost"].mean() - t["diplomacy_cost"].mean())
+        n_prevented = prevented["x_only"] - prevented["y_only"]
+        averted_mean = float(averted.mean())
+        return {
+            "policy": dict(self.config.counterfactual.policy),
+            "escalation_probability": float(t["escalated"].mean()),
+            "escalation": proportion(t["escalated"]),
+            "war": proportion(t["war"]),
+            # Escalations prevented per 100 crises: the paired difference twin - policy, x 100.
+            "prevented": {
+                "estimate": 100 * prevented["estimate"],
+                "ci_low": 100 * prevented["ci_low"],
+                "ci_high": 100 * prevented["ci_high"],
+                "worlds_prevented": prevented["x_only"],
+                "worlds_induced": prevented["y_only"],
+            },
+            "war_prevented": {
+                "estimate": 100 * war_prevented["estimate"],
+                "ci_low": 100 * war_prevented["ci_low"],
+                "ci_high": 100 * war_prevented["ci_high"],
+            },
+            "war_cost_averted_usd": mean_interval(averted),
+            "extra_diplomacy_cost_usd": diplomacy,
+            "cost_per_escalation_prevented_usd": (
+                diplomacy * len(averted) / n_prevented if n_prevented > 0 else None
+            ),
+            "diplomacy_to_war_cost_averted": diplomacy / averted_mean if averted_mean > 0 else None,
+            "days_in_conflict_averted": mean_interval(t["conflict_days"] - o["conflict_days"]),
+        }
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write summary.json, per-world outcomes and per-day aggregates (Parquet) into ``directory``."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        summary = self.summary()
+        meta = {b"pdsim": json.dumps({k: summary[k] for k in ("version", "seed", "timestamp", "config")})}
+        tables = {"outcomes": self.outcomes, "timeseries": self.timeseries}
+        if self.twin_outcomes is not None:
+            tables |= {"twin_outcomes": self.twin_outcomes, "twin_timeseries": self.twin_timeseries}
+        for name, data in tables.items():
+            table = pa.Table.from_pandas(data) if hasattr(data, "columns") else pa.table(data)
+            pq.write_table(table.replace_schema_metadata(meta), d / f"{name}.parquet")
+        path = d / "summary.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(summary, indent=2))
+        os.replace(tmp, path)  # atomic: a reader never sees half a summary
+        return path

@@ -1,0 +1,81 @@
+"""Run a configuration: validate it, simulate the policy and its counterfactual twin, collect results.
+
+Both runs share the seed, hence every random number (sim.streams): their per-world difference is
+the effect of the policy alone (§59-60).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import RunConfig
+from sim.model import PreventiveDiplomacyModel
+from sim.results import RunResult, world_outcomes
+from sim.validation import ConfigError, validate
+
+Progress = Callable[[str, int, int], None]
+
+
+def resolve(cfg: Any, policy_overrides: dict | None = None) -> RunConfig:
+    """A plain, resolved RunConfig from a Hydra/OmegaConf config, a dict or a RunConfig.
+
+    ``policy_overrides`` are merged into ``policy`` *before* interpolations resolve, so a twin that
+    sets ``partnership`` also moves the detailed parameters that follow it."""
+    node = OmegaConf.structured(RunConfig)
+    if isinstance(cfg, RunConfig):
+        cfg = OmegaConf.structured(cfg)
+    try:
+        node = OmegaConf.merge(node, cfg)
+        if policy_overrides:
+            node = OmegaConf.merge(node, {"policy": dict(policy_overrides)})
+        OmegaConf.resolve(node)
+        return OmegaConf.to_object(node)
+    except Exception as exc:  # OmegaConf's own errors name the key; keep them, as ConfigError
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError([str(exc).strip().splitlines()[0]]) from exc
+
+
+def twin_config(cfg: Any) -> RunConfig:
+    """The counterfactual twin: the same configuration with the counterfactual policy fields."""
+    base = cfg if isinstance(cfg, (DictConfig, dict)) else OmegaConf.structured(cfg)
+    overrides = OmegaConf.select(OmegaConf.create(base) if isinstance(base, dict) else base,
+                                 "counterfactual.policy") or {}
+    return resolve(base, OmegaConf.to_container(overrides) if not isinstance(overrides, dict) else overrides)
+
+
+def simulate(config: RunConfig, progress: Callable[[int, int], None] | None = None):
+    """Run one model to its horizon; return it and the wall time of the run (without start-up)."""
+    model = PreventiveDiplomacyModel(config)
+    start = time.perf_counter()
+    model.run(progress)
+    return model, time.perf_counter() - start
+
+
+def run(cfg: Any, progress: Progress | None = None, keep_models: bool = True) -> RunResult:
+    """Validate everything first, then simulate the policy and (if enabled) its twin."""
+    config = validate(resolve(cfg))
+    twin = validate(twin_config(cfg)) if config.counterfactual.enabled else None
+
+    def stage(name):
+        return (lambda day, horizon: progress(name, day, horizon)) if progress else None
+
+    model, seconds = simulate(config, stage("policy"))
+    result = RunResult(
+        config=config,
+        outcomes=world_outcomes(model),
+        timeseries=model.datacollector.get_model_vars_dataframe(),
+        simulation_seconds=seconds,
+        model=model if keep_models else None,
+    )
+    if twin is not None:
+        twin_model, twin_seconds = simulate(twin, stage("counterfactual"))
+        result.twin_outcomes = world_outcomes(twin_model)
+        result.twin_timeseries = twin_model.datacollector.get_model_vars_dataframe()
+        result.counterfactual_seconds = twin_seconds
+        result.twin_model = twin_model if keep_models else None
+    return result

@@ -1,0 +1,74 @@
+"""Input checks that run before any simulation: every problem named by field, value and what is allowed.
+
+Hydra's structured-config schema already rejects wrong types and unknown keys; this adds the ranges,
+choices and cross-field rules that a type cannot express.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from sim.config import TOOLS, PolicyConfig, RunConfig, walk_params
+
+
+class ConfigError(ValueError):
+    """A user's configuration mistake; the message lists every problem found."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+def _allowed(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"{lo} <= value <= {hi}"
+    return f"value >= {lo}" if lo is not None else f"value <= {hi}"
+
+
+def check_value(name: str, value, meta: dict) -> str | None:
+    """The problem with one parameter value, or None."""
+    if "choices" in meta and value not in meta["choices"]:
+        return f"{name} = {value!r} is not allowed: choose one of {', '.join(map(str, meta['choices']))}"
+    lo, hi = meta.get("range", (None, None))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        unit = f" ({meta['unit']})" if meta.get("unit") else ""
+        return f"{name} = {value} is out of range: allowed {_allowed(lo, hi)}{unit}"
+    return None
+
+
+def problems(cfg: RunConfig) -> list[str]:
+    """Every problem in a resolved configuration."""
+    found = [p for name, value, meta in walk_params(cfg) if (p := check_value(name, value, meta))]
+    sc = cfg.scenario
+    n = len(sc.sites)
+    if n == 0:
+        found.append("scenario.sites is empty: a scenario needs at least one site")
+    for i, edge in enumerate(sc.borders):
+        if len(edge) != 2 or not all(isinstance(e, int) and 0 <= e < n for e in edge) or edge[0] == edge[1]:
+            found.append(
+                f"scenario.borders[{i}] = {list(edge)} is not a border: give two different site indices 0..{n - 1}"
+            )
+    strengths = cfg.dynamics.tool_strength
+    if len(strengths) != len(TOOLS) or any(s < 0 for s in strengths):
+        found.append(
+            f"dynamics.tool_strength = {list(strengths)}: give {len(TOOLS)} non-negative numbers, "
+            f"one per rung ({', '.join(TOOLS)})"
+        )
+    policy_fields = {f.name: f for f in fields(PolicyConfig)}
+    for key, value in cfg.counterfactual.policy.items():
+        if key not in policy_fields:
+            found.append(
+                f"counterfactual.policy.{key} is not a policy field: choose from {', '.join(policy_fields)}"
+            )
+        elif (p := check_value(f"counterfactual.policy.{key}", value, dict(policy_fields[key].metadata))):
+            found.append(p)
+    return found
+
+
+def validate(cfg: RunConfig) -> RunConfig:
+    """Raise ConfigError listing every problem; return the config unchanged if there is none."""
+    if found := problems(cfg):
+        raise ConfigError(found)
+    return cfg
