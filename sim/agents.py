@@ -87,7 +87,7 @@ class Party(mesa.Agent):
             + d.weight_tension * (tension - CRISIS)
             + d.weight_reciprocity * other_last
             + d.conflict_trap * m.war_history[:, None, :]
-            - d.weight_war_cost * np.maximum(tension - WAR, 0.0)
+            - d.weight_war_cost * np.maximum(tension - ARMED_CONFLICT, 0.0)
             - m.pressure[:, None, :] / (1.0 + m.hardening)
             + d.party_noise * np.log((u + HALF_ULP) / (1.0 - u - HALF_ULP))
         )
@@ -124,72 +124,90 @@ class Observer(mesa.Agent):
 class Mediator(mesa.Agent):
     """An envoy on a roster. Rule: when deployed, it moves its approach toward the local preference at a
     rate set by flexibility; its effect is tool strength x credibility x fit x leverage x information,
-    and credibility is slow to gain and quick to lose (§48-50, §53, §61; Fey & Ramsay 2010)."""
+    and credibility is slow to gain and quick to lose (§48-50, §53, §61; Fey & Ramsay 2010).
+
+    An envoy is posted to at most one site per world. ``worlds`` lists the worlds where it is posted
+    and ``cells`` the flat (site, world) index of its posting there, so its rules touch only those.
+    """
 
     def __init__(self, model: PreventiveDiplomacyModel, responder: Responder, number: int):
         super().__init__(model)
         self.responder, self.number = responder, number
         R, d = model.replicates, model.dyn
         self.site = np.full(R, -1, dtype=np.int64)  # -1: on the roster, free
-        self.approach = np.full(R, d.default_approach, dtype=FLOAT)
-        self.logged_approach = self.approach.copy()
+        self.approach = np.full(R, d.default_approach, dtype=FLOAT)  # 0 direct .. 1 indirect talks
         # Skill varies by envoy and world, drawn from the envoy's own stream (common random numbers).
         rng = model.streams.mediator(responder.actor, number)
         self.skill = rng.uniform(0.8, 1.2, R).astype(FLOAT)
         self.credibility = np.full(R, d.mediator_credibility, dtype=FLOAT)
-        self.deployed_days = np.zeros(R, dtype=np.int64)
+        self.deployed_days = np.zeros(R, dtype=np.int32)
+        self.worlds = np.zeros(0, dtype=np.int64)
+        self.cells = np.zeros(0, dtype=np.int64)
 
     @property
     def deployed(self) -> np.ndarray:
         return self.site >= 0
 
-    def _at_site(self, block: np.ndarray) -> np.ndarray:
-        """The value of a (site, world) block at this envoy's site, in each world."""
-        return block.reshape(-1).take(np.maximum(self.site, 0) * block.shape[1] + self.model.world_index)
+    def _postings_changed(self) -> None:
+        self.worlds = np.flatnonzero(self.site >= 0)
+        self.cells = self.site[self.worlds] * self.model.replicates + self.worlds
 
-    def adapt(self) -> None:
-        """Move the approach toward the local preference (flexibility, §48-50)."""
-        m = self.model
-        on = self.deployed
-        if not on.any():
-            return
-        rate = m.dyn.adaptation_rate * m.policy.flexibility
-        pref = self._at_site(m.local_preference)
-        self.approach += on * rate * (pref - self.approach)
-        self.deployed_days += on
-        # Log a change of approach when it crosses the direct/indirect line.
-        crossed = on & ((self.approach >= 0.5) != (self.logged_approach >= 0.5))
-        if crossed.any():
-            mask = np.zeros_like(m.tension, dtype=bool)
-            mask[self.site[crossed], m.world_index[crossed]] = True
-            vals = np.zeros_like(m.tension)
-            vals[self.site[crossed], m.world_index[crossed]] = self.approach[crossed]
-            m.events.record(m.day, EventKind.APPROACH, mask, self.responder.actor, vals)
-            self.logged_approach[crossed] = self.approach[crossed]
-
-    def effect(self, worlds: np.ndarray, strength: np.ndarray) -> np.ndarray:
-        """Pressure this envoy puts on its site's parties, in the given worlds (where it is deployed):
-        tool strength x credibility x skill x fit x leverage x information (§47-53, §61)."""
-        m = self.model
-        pref = m.local_preference[self.site[worlds], worlds]
-        fit = 1.0 - m.dyn.misfit_penalty * np.abs(self.approach[worlds] - pref)
-        quality = self.credibility[worlds] * self.skill[worlds] * fit
-        return strength * quality * FLOAT(self.responder.leverage * m.information)
-
-    def update_credibility(self, progress: np.ndarray, setback: np.ndarray) -> None:
-        """Credibility: hard to gain, easy to lose (§61)."""
+    def post(self, worlds: np.ndarray, sites: np.ndarray) -> None:
+        """Send this envoy to ``sites`` in ``worlds``, with fresh credibility and the default approach."""
         d = self.model.dyn
-        on = self.deployed
-        gain = d.credibility_gain * (1.0 - self.credibility) * (on & self._at_site(progress))
-        loss = d.credibility_loss * (on & self._at_site(setback))
-        self.credibility = np.clip(self.credibility + gain - loss, 0.05, 1.0)
+        self.site[worlds] = sites
+        self.credibility[worlds] = d.mediator_credibility
+        self.approach[worlds] = d.default_approach
+        self._postings_changed()
 
     def release(self, wound_down: np.ndarray) -> None:
         """Return to the roster where this envoy's site has wound down (mask S x R)."""
-        done = self.deployed & self._at_site(wound_down)
-        self.site[done] = -1
-        self.approach[done] = self.model.dyn.default_approach
-        self.logged_approach[done] = self.model.dyn.default_approach
+        if self.worlds.size:
+            done = self.worlds[wound_down.reshape(-1)[self.cells]]
+            if done.size:
+                self.site[done] = -1
+                self._postings_changed()
+
+    def adapt(self) -> None:
+        """Move the approach toward the local preference (flexibility, §48-50)."""
+        m, w = self.model, self.worlds
+        if not w.size:
+            return
+        rate = m.dyn.adaptation_rate * m.policy.flexibility
+        pref = m.local_preference.reshape(-1)[self.cells]
+        before = self.approach[w]
+        after = before + rate * (pref - before)
+        self.approach[w] = after
+        self.deployed_days[w] += 1
+        # Log a change of approach where it crosses the line between direct and indirect talks.
+        crossed = (after >= 0.5) != (before >= 0.5)
+        if crossed.any():
+            mask = np.zeros(m.tension.size, dtype=bool)
+            mask[self.cells[crossed]] = True
+            vals = np.zeros(m.tension.size, dtype=FLOAT)
+            vals[self.cells[crossed]] = after[crossed]
+            m.events.record(m.day, EventKind.APPROACH, mask.reshape(m.tension.shape), self.responder.actor,
+                            vals.reshape(m.tension.shape))
+
+    def effect(self, strength: np.ndarray) -> np.ndarray:
+        """Pressure on its site's parties in each of ``worlds``, given the rung strength there:
+        strength x credibility x skill x fit x leverage x information (§47-53, §61)."""
+        m, w = self.model, self.worlds
+        pref = m.local_preference.reshape(-1)[self.cells]
+        fit = 1.0 - m.dyn.misfit_penalty * np.abs(self.approach[w] - pref)
+        quality = self.credibility[w] * self.skill[w] * fit
+        return strength * quality * FLOAT(self.responder.leverage * m.information)
+
+    def update_credibility(self, progress: np.ndarray, setback: np.ndarray) -> None:
+        """Credibility: hard to gain, easy to lose (§61). Masks are (site, world)."""
+        w = self.worlds
+        if not w.size:
+            return
+        d = self.model.dyn
+        cred = self.credibility[w]
+        gain = d.credibility_gain * (1.0 - cred) * progress.reshape(-1)[self.cells]
+        loss = d.credibility_loss * setback.reshape(-1)[self.cells]
+        self.credibility[w] = np.clip(cred + gain - loss, 0.05, 1.0)
 
 
 class Responder(mesa.Agent):
@@ -228,7 +246,6 @@ class Responder(mesa.Agent):
         self.false_alarms = np.zeros((S, R), dtype=np.int32)
         self.statements = np.zeros((S, R), dtype=np.int32)
         self.fact_findings = np.zeros((S, R), dtype=np.int32)
-        self.envoy_days = np.zeros((S, R), dtype=np.int32)
         self.mission_days = np.zeros((S, R), dtype=np.int32)
         self.coercive_days = np.zeros((S, R), dtype=np.int32)
 
@@ -253,7 +270,7 @@ class Responder(mesa.Agent):
         self.stage[new] = Stage.WARNED
         self.warn_day[new] = m.day
         self.act_day[new] = m.day + self.decision_delay(new)
-        np.minimum(self.first_warning, np.where(new, m.day, NEVER), out=self.first_warning)
+        self.first_warning[new & (self.first_warning == NEVER)] = m.day
         false = new & (m.tension < m.dyn.false_alarm_tension)
         self.false_alarms += false
         m.events.record(m.day, EventKind.WARNING, new, self.actor, self.estimate)
@@ -281,8 +298,8 @@ class Responder(mesa.Agent):
             self.rung[start] = 0
             self.next_rung_day[start] = day + m.policy.ladder_days
             self.statements += start
-            np.minimum(self.first_action, np.where(start, day, NEVER), out=self.first_action)
-            m.events.record(day, EventKind.FIRST_STEP, start, self.actor, day - self.warn_day)
+            self.first_action[start & (self.first_action == NEVER)] = day
+            m.events.record(day, EventKind.FIRST_STEP, start, self.actor, self.warn_day)
         engaged = self.stage >= Stage.ACTIVE
         # Every `ladder_days` the response climbs one rung, up to its ceiling. The envoy rung is not
         # climbed but requested: it is reached when an envoy from the roster arrives (`deploy`).
@@ -322,8 +339,7 @@ class Responder(mesa.Agent):
             if not take.any():
                 continue
             w, s = worlds[take], site[take]
-            med.site[w] = s
-            med.credibility[w] = m.dyn.mediator_credibility
+            med.post(w, s)
             request[s, cols[take]] = NEVER
             self.has_envoy[s, w] = True
             self.rung[s, w] = np.maximum(self.rung[s, w], ENVOY)
@@ -347,10 +363,8 @@ class Responder(mesa.Agent):
         pressure = np.where(self.has_envoy, FLOAT(0.0), strength * FLOAT(self.attention))
         flat = pressure.reshape(-1)
         for med in self.mediators:
-            w = np.flatnonzero(med.site >= 0)
-            if w.size:
-                idx = med.site[w] * m.replicates + w
-                flat[idx] += med.effect(w, strength.reshape(-1)[idx])
+            if med.worlds.size:
+                flat[med.cells] += med.effect(strength.reshape(-1)[med.cells])
         return pressure
 
     @property
@@ -359,10 +373,11 @@ class Responder(mesa.Agent):
         return self.leverage
 
     def count_running_days(self, engaged: np.ndarray) -> None:
-        """Count envoy-, mission- and coercion-days; costs are priced once at the end (sim.results)."""
-        self.mission_days += engaged & (self.rung >= MISSION)
-        self.coercive_days += engaged & (self.rung >= COERCIVE)
-        self.envoy_days += self.has_envoy
+        """Count mission- and coercion-days (envoys count their own); priced at the end (sim.results)."""
+        if self.ceiling >= MISSION:
+            self.mission_days += engaged & (self.rung >= MISSION)
+        if self.ceiling >= COERCIVE:
+            self.coercive_days += engaged & (self.rung >= COERCIVE)
 
     # -- 6. Sustainability ----------------------------------------------------------------------
     def sustain_or_wind_down(self) -> np.ndarray:
@@ -445,7 +460,7 @@ class RegionalOrganisation(Responder):
         self.warn_day[take] = m.day
         self.act_day[take] = m.day
         self.envoy_ready_day[take] = m.day
-        np.minimum(self.first_action, np.where(take, m.day, NEVER), out=self.first_action)
+        self.first_action[take & (self.first_action == NEVER)] = m.day
 
     @property
     def ceiling(self) -> int:

@@ -89,9 +89,8 @@ HEADLINE_LEVERS = (
 
 @dataclass
 class SiteConfig:
-    """One country of the scenario's region: its starting state and structure."""
+    """One country of the scenario's region (named by its key in ``scenario.sites``)."""
 
-    name: str = "site"
     initial_tension: float = param(1.5, unit="tension", lo=0.0, hi=5.0, source="scenario")
     grievance: float = param(2.0, unit="tension", lo=0.0, hi=5.0, source="scenario; Epstein 2002")
     infrastructure_for_peace: float = param(0.1, unit="share 0-1", lo=0.0, hi=1.0, source="§56")
@@ -111,15 +110,16 @@ class ScenarioConfig:
     name: str = "generic"
     description: str = "A generic crisis in one country with two neighbours."
     assumptions: list[str] = field(default_factory=list)
-    sites: list[SiteConfig] = field(
-        default_factory=lambda: [
-            SiteConfig(name="A", initial_tension=1.8, grievance=2.2),
-            SiteConfig(name="B", initial_tension=0.8, grievance=1.3),
-            SiteConfig(name="C", initial_tension=0.8, grievance=1.3),
-        ]
+    #: The region's countries by name, in order; override one as ``scenario.sites.A.grievance=2.5``.
+    sites: dict[str, SiteConfig] = field(
+        default_factory=lambda: {
+            "A": SiteConfig(initial_tension=1.8, grievance=2.1),
+            "B": SiteConfig(initial_tension=0.8, grievance=1.3),
+            "C": SiteConfig(initial_tension=0.8, grievance=1.3),
+        }
     )
-    #: Neighbour pairs (indices into ``sites``) for spill-over (§19, §24).
-    borders: list[list[int]] = field(default_factory=lambda: [[0, 1], [0, 2]])
+    #: Pairs of neighbouring sites (by name) along which war spills over (§19, §24).
+    borders: list[list[str]] = field(default_factory=lambda: [["A", "B"], ["A", "C"]])
     council_unity: float = param(0.6, unit="share 0-1", lo=0.0, hi=1.0, source="§11, §16")
     regional_organisation: bool = param(True, unit="switch", source="§51-52")
     regional_envoys: int = param(1, unit="envoys", lo=0, hi=20, source="§46, §51")
@@ -165,7 +165,7 @@ class DynamicsConfig:
                                      source="§19, §24")
     infrastructure_damping: float = param(0.6, unit="share", lo=0.0, hi=1.0, source="§56-57")
     infrastructure_growth: float = param(
-        0.004, unit="1/day while engaged", lo=0.0, hi=1.0, source="§56, §72"
+        0.0005, unit="1/day while engaged", lo=0.0, hi=1.0, source="§56, §72: builds over years"
     )
     infrastructure_decay: float = param(0.0005, unit="1/day", lo=0.0, hi=1.0, source="assumption")
     # Observers (§44-46).
@@ -181,7 +181,7 @@ class DynamicsConfig:
     funding_delay_days: float = param(30.0, unit="mean days at zero predictability", lo=0.0, hi=None,
                                       source="§64, §68")
     # Third-party effect (§41-42, §47-55).
-    tool_strength: list[float] = param([0.15, 0.3, 0.6, 0.8, 1.0], unit="propensity per rung",
+    tool_strength: list[float] = param([0.1, 0.2, 0.4, 0.6, 0.8], unit="propensity per rung",
                                        source="§47 small steps; §42 coercion")
     mediator_credibility: float = param(0.7, unit="share 0-1", lo=0.0, hi=1.0, source="§61")
     credibility_gain: float = param(0.002, unit="1/day of progress", lo=0.0, hi=1.0, source="§61")
@@ -280,8 +280,8 @@ def walk_params(obj: Any, prefix: str = ""):
         name = f"{prefix}{f.name}"
         if is_dataclass(value):
             yield from walk_params(value, name + ".")
-        elif isinstance(value, list) and value and is_dataclass(value[0]):
-            for i, item in enumerate(value):
-                yield from walk_params(item, f"{name}[{i}].")
+        elif isinstance(value, dict) and value and all(is_dataclass(v) for v in value.values()):
+            for key, item in value.items():
+                yield from walk_params(item, f"{name}.{key}.")
         else:
             yield name, value, dict(f.metadata)

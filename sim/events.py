@@ -52,7 +52,8 @@ class Event:
             EventKind.PHASE_DOWN: f"{site} de-escalates to {PHASES[int(v)]}",
             EventKind.WARNING: f"{who} early warning on {site} (estimated tension {v:.2f})",
             EventKind.FALSE_ALARM: f"{who} warning on {site} was a false alarm (true tension {v:.2f})",
-            EventKind.FIRST_STEP: f"{who} takes its first step on {site} ({TOOLS[0]}) after {v:.0f} days",
+            EventKind.FIRST_STEP: f"{who} takes its first step on {site} ({TOOLS[0]}), "
+            f"{self.day - int(v)} days after its warning",
             EventKind.RUNG: f"{who} response on {site} climbs to {TOOLS[int(v)]}",
             EventKind.DEPLOYMENT: f"{who} envoy #{int(v)} arrives in {site}",
             EventKind.APPROACH: f"{who} mediator in {site} shifts to "
@@ -67,52 +68,59 @@ class Event:
 
 
 class EventLog:
-    """Column-wise store of events across all replicate worlds."""
+    """Events across all replicate worlds, stored as chunks: one chunk per (day, kind, actor) with the
+    flat (site, world) indices where it happened and, if given, a value for each."""
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True, n_worlds: int = 1):
         self.enabled = enabled
-        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self.n_worlds = n_worlds
+        self._chunks: list[tuple[int, int, int, np.ndarray, np.ndarray | None]] = []
 
     def record(self, day: int, kind: EventKind, mask: np.ndarray, actor: int = 0, value=None):
-        """Record one event for every (site, world) where ``mask`` (shape S x R) is true."""
+        """Record one event for every (site, world) where ``mask`` (shape S x R) is true; ``value`` is a
+        scalar or an S x R array read at those places."""
         if not self.enabled or not mask.any():
             return
-        sites, worlds = np.divmod(np.flatnonzero(mask), mask.shape[1])
+        flat = np.flatnonzero(mask)
         if value is None:
-            vals = np.zeros(sites.size, dtype=np.float32)
+            vals = None
         elif np.ndim(value) == 0:
-            vals = np.full(sites.size, value, dtype=np.float32)
+            vals = np.full(flat.size, value, dtype=np.float32)
         else:
-            vals = np.asarray(value)[sites, worlds].astype(np.float32)
-        self._chunks.append(
-            (
-                np.full(sites.size, day, dtype=np.int32),
-                worlds.astype(np.int32),
-                sites.astype(np.int16),
-                np.full(sites.size, int(kind), dtype=np.int8),
-                np.full(sites.size, actor, dtype=np.int8),
-                vals,
-            )
-        )
+            vals = np.asarray(value).reshape(-1)[flat].astype(np.float32)
+        self._chunks.append((day, int(kind), actor, flat.astype(np.int32), vals))
 
     def columns(self) -> dict[str, np.ndarray]:
-        names = ("day", "world", "site", "kind", "actor", "value")
+        """All events as columns: day, world, site, kind, actor, value."""
         if not self._chunks:
-            return {n: np.zeros(0) for n in names}
-        return {n: np.concatenate([c[i] for c in self._chunks]) for i, n in enumerate(names)}
+            empty = np.zeros(0, dtype=np.int32)
+            return {"day": empty, "world": empty, "site": empty, "kind": empty.astype(np.int8),
+                    "actor": empty.astype(np.int8), "value": empty.astype(np.float32)}
+        sizes = [c[3].size for c in self._chunks]
+        flat = np.concatenate([c[3] for c in self._chunks])
+        site, world = np.divmod(flat, self.n_worlds)
+        return {
+            "day": np.repeat([c[0] for c in self._chunks], sizes).astype(np.int32),
+            "world": world.astype(np.int32),
+            "site": site.astype(np.int16),
+            "kind": np.repeat([c[1] for c in self._chunks], sizes).astype(np.int8),
+            "actor": np.repeat([c[2] for c in self._chunks], sizes).astype(np.int8),
+            "value": np.concatenate(
+                [c[4] if c[4] is not None else np.zeros(c[3].size, np.float32) for c in self._chunks]
+            ),
+        }
 
     def __len__(self) -> int:
-        return sum(c[0].size for c in self._chunks)
+        return sum(c[3].size for c in self._chunks)
 
     def for_world(self, world: int) -> list[Event]:
         """All events of one replicate world, in the order they happened."""
         events = []
-        for day, w, site, kind, actor, val in self._chunks:
+        for day, kind, actor, flat, vals in self._chunks:
+            site, w = np.divmod(flat, self.n_worlds)
             for i in np.flatnonzero(w == world):
-                events.append(
-                    Event(int(day[i]), world, int(site[i]), EventKind(int(kind[i])), int(actor[i]),
-                          float(val[i]))
-                )
+                value = float(vals[i]) if vals is not None else 0.0
+                events.append(Event(day, world, int(site[i]), EventKind(kind), actor, value))
         return events
 
     def story(self, world: int, site_names: list[str]) -> str:

@@ -18,7 +18,6 @@ from sim.agents import (
     FLOAT,
     MAX_TENSION,
     NEVER,
-    PHASE_EDGES,
     WAR,
     Observer,
     Party,
@@ -48,12 +47,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.horizon = config.horizon_days
         self.day = 0
         self.streams = RandomStreams(seed)
-        self.events = EventLog(config.output.events)
+        self.events = EventLog(config.output.events, R)
         self.world_index = np.arange(R)
         self.rung_strength = np.asarray([0.0, *self.dyn.tool_strength], dtype=FLOAT)
 
         # (site, world) state blocks; agents hold views of their rows.
-        sites = self.scenario.sites
+        names, sites = list(self.scenario.sites), list(self.scenario.sites.values())
         col = lambda attr: np.array([[getattr(s, attr)] for s in sites], dtype=FLOAT)  # noqa: E731
         self.tension = np.repeat(col("initial_tension"), R, axis=1)
         self.grievance = np.repeat(col("grievance"), R, axis=1)
@@ -66,18 +65,19 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.moves = np.zeros((S, 2, R), dtype=np.int8)
         self.last_moves = np.zeros((S, 2, R), dtype=np.int8)
         self.pressure = np.zeros((S, R), dtype=FLOAT)
-        self.phase = np.digitize(self.tension, PHASE_EDGES).astype(np.int8)
+        self.phase = phase_of(self.tension)
         self.phase_up = np.zeros((S, R), dtype=bool)
         self.neighbours = np.zeros((S, S))
-        for a, b in self.scenario.borders:
+        borders = [(names.index(a), names.index(b)) for a, b in self.scenario.borders]
+        for a, b in borders:
             self.neighbours[a, b] = self.neighbours[b, a] = 1.0
 
         # The region as a Mesa network of countries (spill-over runs along its edges).
         graph = nx.Graph()
         graph.add_nodes_from(range(S))
-        graph.add_edges_from(tuple(e) for e in self.scenario.borders)
+        graph.add_edges_from(borders)
         self.region = Network(graph, random=self.random, layout=None)
-        self.sites = [Site(self, i, s.name, self.region[i]) for i, s in enumerate(sites)]
+        self.sites = [Site(self, i, name, self.region[i]) for i, name in enumerate(names)]
         self.parties = [Party(self, site, side) for site in self.sites for side in (0, 1)]
 
         d, p = self.dyn, self.policy
@@ -155,29 +155,29 @@ class PreventiveDiplomacyModel(mesa.Model):
         """Triggers (elections, coups), spill-over from wars next door, shifts in local preference."""
         d, sc, S, R = self.dyn, self.scenario, self.n_sites, self.replicates
         rate = sc.trigger_rate_per_year / 365.0
-        # One uniform per site and world: below the daily rate it is a trigger, and rescaled
-        # (uniform again, given the trigger) it sets the shock's size.
-        hit = self.streams.triggers.random((S, R), dtype=np.float32)
-        trigger = hit < rate
-        size = hit / rate if rate > 0 else np.zeros_like(hit)
-        if (self.election_day == self.day).any():
-            trigger[self.election_day == self.day] = True
-            size[self.election_day == self.day] = 0.5
+        # One uniform per site and world decides the day's rare events: below the trigger rate it is a
+        # trigger (and, rescaled, uniform again: the shock's size); above 1 - shift rate the local
+        # preference shifts (and, rescaled, picks the new one). The two never coincide on one day.
+        u = self.streams.triggers.random((S, R), dtype=np.float32)
+        trigger = u < rate
+        elections = self.election_day == self.day
+        if elections.any():
+            trigger[elections] = True
         # Infrastructures for peace absorb part of each shock (§56-57).
         damping = 1.0 - d.infrastructure_damping * self.infrastructure
-        shock = np.where(trigger, d.trigger_shock * (0.5 + size), 0.0) * damping
-        at_war = (self.tension >= WAR).astype(FLOAT)
-        spill = d.spillover_per_day * (self.neighbours @ at_war)
-        self.tension += shock + spill
-        self.events.record(self.day, EventKind.TRIGGER, trigger)
+        if trigger.any():
+            size = np.where(elections[:, None], FLOAT(0.5), u / FLOAT(max(rate, 1e-12)))
+            self.tension += np.where(trigger, d.trigger_shock * (0.5 + size) * damping, FLOAT(0.0))
+            self.events.record(self.day, EventKind.TRIGGER, trigger)
+        at_war = self.tension >= WAR
+        if self.n_sites > 1 and at_war.any():
+            self.tension += d.spillover_per_day * (self.neighbours @ at_war.astype(FLOAT))
         np.multiply(self.grievance, damping, out=self.effective_grievance)
 
         shift_rate = sc.preference_shift_per_year / 365.0
-        shift = self.streams.preference.random((S, R), dtype=np.float32)
-        shifted = shift < shift_rate
+        shifted = u > 1.0 - shift_rate
         if shifted.any():
-            # Given a shift, shift / rate is uniform again: it picks the new preference.
-            self.local_preference[shifted] = shift[shifted] < 0.5 * shift_rate
+            self.local_preference[shifted] = (1.0 - u[shifted]) < 0.5 * shift_rate
             self.events.record(self.day, EventKind.PREFERENCE_SHIFT, shifted, 0, self.local_preference)
 
     # -- 2. Parties --------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         )
         np.clip(self.tension, 0.0, MAX_TENSION, out=self.tension)
         old = self.phase
-        self.phase = np.digitize(self.tension, PHASE_EDGES).astype(np.int8)
+        self.phase = phase_of(self.tension)
         up, down = self.phase > old, self.phase < old
         self.phase_up = up
         self.events.record(self.day, EventKind.PHASE_UP, up, 0, self.phase)
@@ -293,6 +293,11 @@ class PreventiveDiplomacyModel(mesa.Model):
     def story(self, world: int = 0) -> str:
         """The event log of one replicate world, as text."""
         return self.events.story(world, [s.name for s in self.sites])
+
+
+def phase_of(tension: np.ndarray) -> np.ndarray:
+    """Phase index 0 stable .. 4 war: the phase lines sit at whole tension units 1, 2, 3, 4."""
+    return np.minimum(tension, FLOAT(4.0)).astype(np.int8)
 
 
 def uniform_noise(u: np.ndarray) -> np.ndarray:

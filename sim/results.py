@@ -49,7 +49,7 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
         diplomacy += (
             r.statements.sum(axis=0) * c.statement
             + r.fact_findings.sum(axis=0) * c.fact_finding
-            + r.envoy_days.sum(axis=0) * c.envoy_per_day
+            + sum(med.deployed_days for med in r.mediators) * c.envoy_per_day
             + r.mission_days.sum(axis=0) * c.mission_per_day
             + r.coercive_days.sum(axis=0) * c.coercive_per_day
             + r.false_alarms.sum(axis=0) * c.false_alarm

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 #: The named streams, in spawn order. Appending a name keeps earlier streams unchanged.
-STREAMS = ("triggers", "parties", "tension", "observation", "preference")
+STREAMS = ("triggers", "parties", "tension", "observation")
 
 #: Purposes of keyed (counter-based) draws, see RandomStreams.keyed_uniform.
 COUNCIL, HANDOVER, FUNDING = 1, 2, 3

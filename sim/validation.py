@@ -42,13 +42,13 @@ def problems(cfg: RunConfig) -> list[str]:
     """Every problem in a resolved configuration."""
     found = [p for name, value, meta in walk_params(cfg) if (p := check_value(name, value, meta))]
     sc = cfg.scenario
-    n = len(sc.sites)
-    if n == 0:
+    if not sc.sites:
         found.append("scenario.sites is empty: a scenario needs at least one site")
     for i, edge in enumerate(sc.borders):
-        if len(edge) != 2 or not all(isinstance(e, int) and 0 <= e < n for e in edge) or edge[0] == edge[1]:
+        if len(edge) != 2 or not all(e in sc.sites for e in edge) or edge[0] == edge[1]:
             found.append(
-                f"scenario.borders[{i}] = {list(edge)} is not a border: give two different site indices 0..{n - 1}"
+                f"scenario.borders[{i}] = {list(edge)} is not a border: give two different site names "
+                f"from {', '.join(sc.sites)}"
             )
     strengths = cfg.dynamics.tool_strength
     if len(strengths) != len(TOOLS) or any(s < 0 for s in strengths):

@@ -1,0 +1,19 @@
+"""The scenario-sweep layer: one Hydra job per parameter point, one tidy table at the end.
+
+Modules, one job each:
+
+- :mod:`sim.sweep.rows`      a point's row (flattened summary + parameters + provenance), its config
+                             hash, and the atomic write into the job directory;
+- :mod:`sim.sweep.plan`      compose and validate every point before any job starts, and decide
+                             which points a resumed sweep still has to simulate;
+- :mod:`sim.sweep.table`     merge the rows of a sweep directory into results.parquet / results.csv;
+- :mod:`sim.sweep.curves`    outcome curves (escalation probability vs the swept lever, with bands);
+- :mod:`sim.sweep.progress`  points done / total and time left, watched from the sweep directory;
+- :mod:`sim.sweep.threshold` the threshold finder (bisection with common random numbers);
+- :mod:`sim.sweep.bench`     the sweep benchmark command.
+
+The Hydra sweepers that use these live in ``hydra_plugins/pdsim_sweepers``. See docs/SWEEPS.md.
+"""
+
+#: File name of a point's row inside its job directory.
+ROW_FILE = "row.json"
