@@ -110,7 +110,7 @@ class Observer(mesa.Agent):
     def __init__(self, model: PreventiveDiplomacyModel, actor: int, noise: float):
         super().__init__(model)
         self.actor = actor
-        self.noise = noise * (1.5 - model.policy.early_warning)
+        self.noise = noise * (1.5 - model.policy.early_warning) * model.scenario.warning_difficulty
         self.signal = np.zeros_like(model.tension)
 
     @property

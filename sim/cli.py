@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
@@ -39,14 +41,24 @@ def run_job(cfg: DictConfig) -> dict:
     """Run one configuration and write its files into the current Hydra output directory."""
     from sim.plots import tension_plot
     from sim.report import summary_table
-    from sim.runner import run
+    from sim.runner import resolve, run
+    from sim.sweep import job as sweep
 
-    result = run(cfg, progress=_Progress(int(cfg.replicates)), keep_models=False)
+    start = time.perf_counter()
     out = Path(HydraConfig.get().runtime.output_dir)
+    point = sweep.in_sweep()
+    if point and sweep.already_done(resolve(cfg), out):  # resume: this point's row is whole
+        print(f"point {HydraConfig.get().job.num}: already done ({out})")
+        return json.loads((out / "summary.json").read_text())
+    result = run(cfg, progress=_Progress(int(cfg.replicates)), keep_models=False)
     result.save(out)
     summary = result.summary()
     if cfg.output.plot:
         tension_plot(result, out / "tension.png")
+    if point:  # one line per point, and the point's row for the sweep's table
+        sweep.record_point(cfg, result.config, summary, time.perf_counter() - start)
+        print(f"point {HydraConfig.get().job.num}: {sweep.point_line(summary)}")
+        return summary
     print(summary_table(summary))
     print(f"results: {out}")
     return summary

@@ -129,6 +129,12 @@ class ScenarioConfig:
     trigger_rate_per_year: float = param(
         1.0, unit="events/year/site", lo=0.0, hi=52.0, source="§35-40 coups, elections"
     )
+    party_will: float = param(
+        1.0, unit="share of pressure heeded", lo=0.0, hi=1.0, source="§41: the will of the parties"
+    )
+    warning_difficulty: float = param(
+        1.0, unit="x observer noise", lo=0.0, hi=10.0, source="§44: crises that take the world by surprise"
+    )
 
 
 @dataclass
@@ -148,7 +154,7 @@ class DynamicsConfig:
     weight_war_cost: float = param(
         0.5, unit="per tension above war line", lo=0.0, hi=None, source="Fearon 1995 costs of war"
     )
-    conflict_trap: float = param(0.25, unit="propensity", lo=0.0, hi=None, source="§29; Walter 2011")
+    conflict_trap: float = param(0.1, unit="propensity", lo=0.0, hi=None, source="§29; Walter 2011")
     hardening_per_day: float = param(
         0.01, unit="1/day in crisis", lo=0.0, hi=None, source="Bercovitch 1996; Regan & Stam 2000"
     )

@@ -239,13 +239,14 @@ class PreventiveDiplomacyModel(mesa.Model):
         if not self.policy.intervene:
             return
         if self.regional is None:
-            np.copyto(self.pressure, self.un.pressure)
+            np.multiply(self.un.pressure, self.scenario.party_will, out=self.pressure)
             return
         a, b = self.un.pressure, self.regional.pressure
         hi, lo = np.maximum(a, b), np.minimum(a, b)
         c = self.policy.coordination
         self.pressure[...] = hi + lo * (c - self.dyn.mixed_message_penalty * (1.0 - c))
         np.maximum(self.pressure, 0.0, out=self.pressure)
+        self.pressure *= self.scenario.party_will  # outsiders can only do so much (§41)
 
     def update_credibility(self) -> None:
         """Envoys gain credibility where the parties conciliate, lose it where a phase is crossed (§61)."""

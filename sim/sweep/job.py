@@ -55,7 +55,7 @@ def record_point(cfg: DictConfig, config, summary: dict, wall_seconds: float) ->
         summary,
         config,
         params=point_params(cfg),
-        point=int(hc.job.num),
+        job=int(hc.job.num),
         overrides=list(hc.overrides.task),
         wall_seconds=wall_seconds,
     )

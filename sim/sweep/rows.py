@@ -58,7 +58,7 @@ def make_row(
     config: RunConfig,
     *,
     params: dict[str, Any],
-    point: int | None,
+    job: int | None,
     overrides: list[str],
     wall_seconds: float,
 ) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def make_row(
     this point; ``overrides`` are the point's Hydra overrides, kept verbatim for the record."""
     outcomes = flatten({k: v for k, v in summary.items() if k not in NOT_OUTCOMES})
     return {
-        "point": point,
+        "job": job,
         "config_hash": config_hash(config),
         "scenario": summary["scenario"],
         **{f"param.{k}": v for k, v in params.items()},

@@ -1,0 +1,182 @@
+"""Before any job starts: compose every point, validate it, and find the points still to simulate.
+
+A sweep that fails at point 57 of 72 after an hour wastes the hour; so every point is composed by
+Hydra and checked by :func:`sim.validation.problems` (and its counterfactual twin too) up front.
+The same composition gives each point's config hash, which a resumed sweep matches against the
+rows already in the sweep directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from sim.config import RunConfig
+from sim.sweep import ROW_FILE
+from sim.sweep.rows import config_hash, read_row, same_code
+
+#: The sweep's own record in its directory: the points, their hashes and the swept keys.
+PLAN_FILE = "sweep.json"
+
+
+class SweepInputError(ValueError):
+    """Bad sweep input, found before any job started; one line per problem, each naming the point."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid sweep, no job was started:\n  - " + "\n  - ".join(problems))
+
+
+@dataclass
+class Point:
+    """One parameter point of a sweep, composed and validated."""
+
+    index: int  # position in the sweep as declared (0-based)
+    overrides: list[str]  # every Hydra override of this point's job
+    label: str  # the swept part of the overrides, for messages
+    config_hash: str
+    values: dict[str, Any] = field(default_factory=dict)  # swept key -> typed value
+
+
+def known_keys(node: Any = None, prefix: str = "") -> list[str]:
+    """Every settable dotted key of the schema (for 'did you mean' hints)."""
+    node = RunConfig() if node is None else node
+    keys = []
+    for f in fields(node):
+        value = getattr(node, f.name)
+        name = f"{prefix}{f.name}"
+        if is_dataclass(value):
+            keys += known_keys(value, name + ".")
+        elif isinstance(value, dict) and value and all(is_dataclass(v) for v in value.values()):
+            for key, item in value.items():  # scenario.sites.A.grievance
+                keys += known_keys(item, f"{name}.{key}.")
+        else:
+            keys.append(name)
+    return keys
+
+
+def _hint(message: str) -> str:
+    """Append 'did you mean ...' when a message names a key the schema does not have."""
+    m = re.search(r"Key '([^']+)' (?:not in|is not in struct)", message) or re.search(
+        r"Could not override '([^']+)'", message
+    )
+    full = re.search(r"full_key: (\S+)", message)
+    key = full.group(1) if full else (m.group(1) if m else None)
+    if not key:
+        return message
+    close = difflib.get_close_matches(key.lstrip("+~"), known_keys(), n=1, cutoff=0.75)
+    return f"{message}; did you mean {close[0]}?" if close else message
+
+
+def _first_lines(exc: BaseException) -> str:
+    """The informative part of a Hydra/OmegaConf error: its lines joined, without the stack."""
+    text = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    cause = exc.__cause__
+    if cause is not None and str(cause).strip() and str(cause).strip() not in text:
+        text += " " + " ".join(line.strip() for line in str(cause).strip().splitlines() if line.strip())
+    return _hint(text)
+
+
+def compose_point(load: Callable[[list[str]], DictConfig], overrides: list[str]):
+    """The point's resolved RunConfig and its twin, or raise with Hydra's / the schema's message."""
+    from sim.runner import resolve, twin_config
+
+    cfg = load(list(overrides))
+    with open_dict(cfg):
+        cfg.pop("hydra", None)  # the job sees the config without the hydra node; so must the hash
+    return resolve(cfg), (twin_config(cfg) if cfg.counterfactual.enabled else None), cfg
+
+
+def plan_points(
+    load: Callable[[list[str]], DictConfig],
+    batch: Sequence[Sequence[str]],
+    swept_keys: Sequence[str],
+) -> list[Point]:
+    """Compose and validate every point; raise SweepInputError listing every bad point and field."""
+    from sim.validation import problems
+
+    points, found = [], []
+    for i, overrides in enumerate(batch):
+        swept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") in swept_keys]
+        label = f"point {i} ({' '.join(swept)})" if swept else f"point {i}"
+        try:
+            config, twin, cfg = compose_point(load, list(overrides))
+        except Exception as exc:  # noqa: BLE001 -- any composition error is the user's input
+            found.append(f"{label}: {_first_lines(exc)}")
+            continue
+        bad = problems(config) + ([f"counterfactual twin: {p}" for p in problems(twin)] if twin else [])
+        found += [f"{label}: {p}" for p in bad]
+        values = {}
+        for key in swept_keys:
+            v = OmegaConf.select(cfg, key, default=None)
+            values[key] = OmegaConf.to_container(v) if OmegaConf.is_config(v) else v
+        points.append(Point(i, list(overrides), label, config_hash(config), values))
+    if found:
+        # The same mistake at every point is one mistake: show each message once, with its first point.
+        seen: dict[str, str] = {}
+        for line in found:
+            what = line.split(": ", 1)[1]
+            seen.setdefault(what, line)
+        extra = len(found) - len(seen)
+        raise SweepInputError(list(seen.values()) + ([f"(and {extra} more points with the same problems)"]
+                                                     if extra else []))
+    return points
+
+
+def existing_rows(sweep_dir: Path, version: str, commit: str | None) -> dict[str, dict]:
+    """Rows already in the sweep directory from the same model code, by config hash (newest wins)."""
+    rows: dict[str, dict] = {}
+    for path in sorted(sweep_dir.rglob(ROW_FILE)):
+        row = read_row(path)
+        if row and same_code(row, version, commit):
+            row["_job_dir"] = str(path.parent)
+            old = rows.get(row["config_hash"])
+            if old is None or str(row.get("timestamp")) >= str(old.get("timestamp")):
+                rows[row["config_hash"]] = row
+    return rows
+
+
+def next_job_number(sweep_dir: Path) -> int:
+    """The first job number not used by any directory in the sweep: a resumed job never writes into
+    the directory of an earlier one (whose row may be another point's)."""
+    numbers = [int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()] if sweep_dir.exists() else []
+    return max(numbers, default=-1) + 1
+
+
+def to_simulate(points: list[Point], done: dict[str, dict]) -> list[Point]:
+    """Points with no row yet, each configuration once (a design may hit the same point twice)."""
+    seen, todo = set(done), []
+    for p in points:
+        if p.config_hash not in seen:
+            seen.add(p.config_hash)
+            todo.append(p)
+    return todo
+
+
+def save_plan(sweep_dir: Path, points: list[Point], swept_keys: Sequence[str], **extra: Any) -> Path:
+    """Write sweep.json (atomically): what the merge and the curves need to know about the sweep."""
+    data = {
+        "swept": list(swept_keys),
+        "points": [asdict(p) for p in points],
+        **extra,
+    }
+    path = sweep_dir / PLAN_FILE
+    tmp = path.with_name(f".{PLAN_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def load_plan(sweep_dir: Path) -> dict | None:
+    try:
+        return json.loads((Path(sweep_dir) / PLAN_FILE).read_text())
+    except (OSError, ValueError):
+        return None
