@@ -93,7 +93,8 @@ def curves_plot(df: pd.DataFrame, x: str, groups: list[str], path: Path, title: 
         bottom.set_xticks(range(len(cats)), [str(c) for c in cats])
     bottom.set_xlabel(x)
     r = df["replicates"].iloc[0] if "replicates" in df else "?"
-    fig.suptitle(title or f"{len(df)} points, {r} worlds each, seed {df['seed'].iloc[0]}; bands: 95 % intervals",
+    seed = df["seed"].iloc[0]
+    fig.suptitle(title or f"{len(df)} points, {r} worlds each, seed {seed}; bands: 95 % intervals",
                  fontsize=10)
     fig.text(0.01, 0.005, "Stylised teaching model, not a forecast.", fontsize=7, color="grey")
     fig.tight_layout()

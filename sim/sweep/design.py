@@ -44,7 +44,8 @@ def declared_lever(key: str, low: float | None = None, high: float | None = None
     low = lo if low is None else low
     high = hi if high is None else high
     if low is None or high is None:
-        raise ValueError(f"{key} has an open range ({lo}, {hi}): give both ends, e.g. {key}='interval(0, 10)'")
+        raise ValueError(f"{key} has an open range ({lo}, {hi}): give both ends, "
+                         f"e.g. {key}='interval(0, 10)'")
     if (lo is not None and low < lo) or (hi is not None and high > hi) or not low < high:
         raise ValueError(f"{key} range [{low}, {high}] is not allowed: the schema allows [{lo}, {hi}] "
                          "and the low end must be below the high end")
@@ -62,7 +63,8 @@ def sample(method: str, levers: list[Lever], n: int, seed: int = 0, *, morris_le
     ``n`` is the number of points for ``lhs``, of trajectories for ``morris`` (n x (k+1) points) and
     the base sample for ``sobol`` (n x (k+2) points, or n x (2k+2) with second-order indices)."""
     if method not in METHODS:
-        raise ValueError(f"hydra.sweeper.method = {method!r} is not allowed: choose one of {', '.join(METHODS)}")
+        raise ValueError(f"hydra.sweeper.method = {method!r} is not allowed: "
+                         f"choose one of {', '.join(METHODS)}")
     if n < 1:
         raise ValueError(f"hydra.sweeper.n = {n} is out of range: allowed n >= 1")
     k = len(levers)
@@ -74,7 +76,8 @@ def sample(method: str, levers: list[Lever], n: int, seed: int = 0, *, morris_le
         unit = qmc.LatinHypercube(d=k, seed=seed).random(n)
         x = qmc.scale(unit, lows, highs)
     else:
-        problem = {"num_vars": k, "names": [lv.key for lv in levers], "bounds": np.column_stack([lows, highs])}
+        problem = {"num_vars": k, "names": [lv.key for lv in levers],
+                   "bounds": np.column_stack([lows, highs])}
         if method == "morris":
             from SALib.sample import morris
 

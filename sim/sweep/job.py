@@ -45,7 +45,9 @@ def already_done(config, directory: Path) -> bool:
     from sim.results import git_commit
 
     row = read_row(directory / ROW_FILE)
-    return bool(row and row["config_hash"] == config_hash(config) and same_code(row, __version__, git_commit()))
+    if not row or row["config_hash"] != config_hash(config):
+        return False
+    return same_code(row, __version__, git_commit())
 
 
 def record_point(cfg: DictConfig, config, summary: dict, wall_seconds: float) -> Path:
@@ -65,7 +67,8 @@ def record_point(cfg: DictConfig, config, summary: dict, wall_seconds: float) ->
 def point_line(summary: dict) -> str:
     """One line per finished point (a sweep prints this instead of the full summary table)."""
     esc = summary["escalation"]
-    text = f"escalation {100 * esc['probability']:.1f} % [{100 * esc['ci_low']:.1f}, {100 * esc['ci_high']:.1f}]"
+    text = (f"escalation {100 * esc['probability']:.1f} % "
+            f"[{100 * esc['ci_low']:.1f}, {100 * esc['ci_high']:.1f}]")
     if cf := summary.get("counterfactual"):
         p = cf["prevented"]
         text += f", prevented per 100 crises {p['estimate']:.1f} [{p['ci_low']:.1f}, {p['ci_high']:.1f}]"

@@ -147,7 +147,9 @@ def existing_rows(sweep_dir: Path, version: str, commit: str | None) -> dict[str
 def next_job_number(sweep_dir: Path) -> int:
     """The first job number not used by any directory in the sweep: a resumed job never writes into
     the directory of an earlier one (whose row may be another point's)."""
-    numbers = [int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()] if sweep_dir.exists() else []
+    if not sweep_dir.exists():
+        return 0
+    numbers = [int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()]
     return max(numbers, default=-1) + 1
 
 

@@ -51,7 +51,8 @@ class SweepProgress:
         return sum((d / ROW_FILE).exists() for d in self.dirs)
 
     def _report(self) -> None:
-        print(f"[pdsim sweep] {status(self.done, self.total, time.perf_counter() - self.start_time, self.already)}",
+        elapsed = time.perf_counter() - self.start_time
+        print(f"[pdsim sweep] {status(self.done, self.total, elapsed, self.already)}",
               file=self.stream, flush=True)
 
     def _watch(self) -> None:
