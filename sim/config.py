@@ -14,6 +14,7 @@ these dataclasses, so a wrong type is rejected by Hydra itself; ranges and names
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
 from typing import Any
 
 from omegaconf import SI
@@ -111,15 +112,11 @@ class ScenarioConfig:
     description: str = "A generic crisis in one country with two neighbours."
     assumptions: list[str] = field(default_factory=list)
     #: The region's countries by name, in order; override one as ``scenario.sites.A.grievance=2.5``.
-    sites: dict[str, SiteConfig] = field(
-        default_factory=lambda: {
-            "A": SiteConfig(initial_tension=1.8, grievance=2.1),
-            "B": SiteConfig(initial_tension=0.8, grievance=1.3),
-            "C": SiteConfig(initial_tension=0.8, grievance=1.3),
-        }
-    )
+    #: Empty in the schema: each preset (configs/scenario/NAME.yaml) brings its own, so that composing a
+    #: preset never mixes in another's countries.
+    sites: dict[str, SiteConfig] = field(default_factory=dict)
     #: Pairs of neighbouring sites (by name) along which war spills over (§19, §24).
-    borders: list[list[str]] = field(default_factory=lambda: [["A", "B"], ["A", "C"]])
+    borders: list[list[str]] = field(default_factory=list)
     council_unity: float = param(0.6, unit="share 0-1", lo=0.0, hi=1.0, source="§11, §16")
     regional_organisation: bool = param(True, unit="switch", source="§51-52")
     regional_envoys: int = param(1, unit="envoys", lo=0, hi=20, source="§46, §51")
@@ -227,6 +224,13 @@ class CostConfig:
         1_800_000.0, unit="USD/day", lo=0.0, hi=None,
         source="Collier & Hoeffler 2004: 2.2 growth points of a USD 30 bn economy",
     )
+    war_recovery_years: float = param(
+        14.0, unit="years", lo=0.0, hi=None, source="§8: 14 years to return to the pre-war growth path"
+    )
+    recovery_loss_share: float = param(
+        0.25, unit="share of the war-time daily loss", lo=0.0, hi=1.0,
+        source="assumption: lost growth during recovery averages a quarter of the war-time loss",
+    )
 
 
 @dataclass
@@ -245,9 +249,29 @@ class OutputConfig:
     progress: bool = True
 
 
+#: The repository's configs/ folder: Hydra's config path and home of the scenario presets.
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def scenario_names() -> list[str]:
+    return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
+
+
+def load_scenario(name: str) -> ScenarioConfig:
+    """A scenario preset from configs/scenario/NAME.yaml, typed and checked against the schema."""
+    from omegaconf import OmegaConf
+
+    path = CONFIG_DIR / "scenario" / f"{name}.yaml"
+    if not path.exists():
+        raise ValueError(f"scenario = {name!r} is not a preset: choose one of {', '.join(scenario_names())}")
+    node = OmegaConf.merge(OmegaConf.structured(ScenarioConfig), OmegaConf.load(path))
+    return OmegaConf.to_object(node)
+
+
 @dataclass
 class RunConfig:
-    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    #: Python users get the default preset; Hydra composes a preset onto an empty scenario instead.
+    scenario: ScenarioConfig = field(default_factory=lambda: load_scenario("generic"))
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     costs: CostConfig = field(default_factory=CostConfig)
@@ -263,20 +287,9 @@ def register_configs() -> None:
     from hydra.core.config_store import ConfigStore
 
     cs = ConfigStore.instance()
-    cs.store(name="run_schema", node=RunConfig)
+    cs.store(name="run_schema", node=RunConfig(scenario=ScenarioConfig()))
     cs.store(group="scenario", name="scenario_schema", node=ScenarioConfig)
     cs.store(group="policy", name="policy_schema", node=PolicyConfig)
-
-
-def to_run_config(cfg: Any) -> RunConfig:
-    """Turn a Hydra/OmegaConf config (or a RunConfig) into a plain, resolved RunConfig."""
-    from omegaconf import OmegaConf
-
-    if isinstance(cfg, RunConfig):
-        cfg = OmegaConf.structured(cfg)
-    merged = OmegaConf.merge(OmegaConf.structured(RunConfig), cfg)
-    OmegaConf.resolve(merged)
-    return OmegaConf.to_object(merged)
 
 
 def walk_params(obj: Any, prefix: str = ""):

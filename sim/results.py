@@ -60,6 +60,10 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
     warned = _days(first_warning[site, worlds])
     gap = _days(first_action[site, worlds]) - warned
     envoy_gap = _days(first_envoy[site, worlds]) - warned
+    # Across every warned site: how long each waited for its first envoy (clustered crises queue, §62).
+    site_gaps = _days(first_envoy) - _days(first_warning)
+    counted = np.isfinite(site_gaps).sum(axis=0)
+    mean_site_gap = np.where(counted > 0, np.nansum(site_gaps, axis=0) / np.maximum(counted, 1), np.nan)
     escalation_day = _days(model.first_escalation)
     lead = escalation_day - warned
     lead[~(lead >= 0)] = np.nan  # only warnings that came before the escalation count as lead time
@@ -73,12 +77,15 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
         "warning_lead_days": lead,
         "warning_to_action_days": gap,
         "warning_to_envoy_days": envoy_gap,
+        "warning_to_envoy_days_all_sites": mean_site_gap,
         "conflict_days": model.conflict_days.astype(float),
         "war_days": model.war_days.astype(float),
         "relapses": model.relapses.astype(float),
         "false_alarms": false_alarms.astype(float),
         "diplomacy_cost": diplomacy,
-        "war_cost": conflict_days * c.armed_conflict_per_day + model.war_days * c.war_per_day,
+        # Days of fighting inside the horizon, plus the recovery a war leaves behind (§8).
+        "war_cost": conflict_days * c.armed_conflict_per_day + model.war_days * c.war_per_day
+        + (model.first_war < NEVER) * (c.war_recovery_years * 365 * c.recovery_loss_share * c.war_per_day),
         "final_infrastructure": model.infrastructure.mean(axis=0).astype(float),
     }
 
@@ -158,6 +165,7 @@ class RunResult:
             },
             "warning_to_action_gap_days": mean_interval(o["warning_to_action_days"]),
             "warning_to_envoy_gap_days": mean_interval(o["warning_to_envoy_days"]),
+            "warning_to_envoy_gap_days_all_sites": mean_interval(o["warning_to_envoy_days_all_sites"]),
             "conflict_days": mean_interval(o["conflict_days"]),
             "war_days": mean_interval(o["war_days"]),
             "relapses": {

@@ -12,7 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import RunConfig
+from sim.config import RunConfig, ScenarioConfig
 from sim.model import PreventiveDiplomacyModel
 from sim.results import RunResult, world_outcomes
 from sim.validation import ConfigError, validate
@@ -25,9 +25,13 @@ def resolve(cfg: Any, policy_overrides: dict | None = None) -> RunConfig:
 
     ``policy_overrides`` are merged into ``policy`` *before* interpolations resolve, so a twin that
     sets ``partnership`` also moves the detailed parameters that follow it."""
-    node = OmegaConf.structured(RunConfig)
     if isinstance(cfg, RunConfig):
         cfg = OmegaConf.structured(cfg)
+    elif isinstance(cfg, dict):
+        cfg = OmegaConf.create(cfg)
+    # A config that brings its own sites is merged onto an empty scenario, never onto the default's.
+    own_sites = bool(OmegaConf.select(cfg, "scenario.sites", default=None))
+    node = OmegaConf.structured(RunConfig(scenario=ScenarioConfig()) if own_sites else RunConfig)
     try:
         node = OmegaConf.merge(node, cfg)
         if policy_overrides:

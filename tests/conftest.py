@@ -1,0 +1,40 @@
+"""Shared helpers: configurations by dotted overrides, and paired runs under common random numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from sim.config import RunConfig
+from sim.runner import resolve, simulate
+from sim.results import world_outcomes
+from sim.stats import Z95
+
+
+def make_config(*overrides: str, **kw) -> RunConfig:
+    """A resolved RunConfig from dotted overrides, e.g. make_config("policy.flexibility=0.2")."""
+    node = OmegaConf.merge(OmegaConf.structured(RunConfig), OmegaConf.from_dotlist(list(overrides)))
+    for key, value in kw.items():
+        OmegaConf.update(node, key.replace("__", "."), value, merge=True)
+    return resolve(node)
+
+
+def outcomes(*overrides: str, **kw) -> dict[str, np.ndarray]:
+    """Per-world outcomes of one run (no twin)."""
+    model, _ = simulate(make_config(*overrides, **kw))
+    return world_outcomes(model)
+
+
+def paired_mean_difference(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Mean of x - y over the same worlds, with a normal 95 % interval (paired: common random numbers)."""
+    d = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
+    d = d[np.isfinite(d)]
+    half = Z95 * d.std(ddof=1) / np.sqrt(d.size)
+    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+
+
+@pytest.fixture
+def small():
+    """Overrides for a quick run."""
+    return ("replicates=200", "horizon_days=120")

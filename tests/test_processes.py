@@ -1,0 +1,261 @@
+"""Unit tests, one process at a time (docs/ODD.md section 7)."""
+
+import numpy as np
+import pytest
+
+from sim.agents import NEVER, Stage
+from sim.events import EventKind
+from sim.model import PreventiveDiplomacyModel
+from sim.results import world_outcomes
+from sim.runner import simulate
+from tests.conftest import make_config
+
+
+def model(*overrides, **kw) -> PreventiveDiplomacyModel:
+    return PreventiveDiplomacyModel(make_config(*overrides, **kw))
+
+
+# -- events: triggers, spill-over, infrastructure for peace ------------------------------------------
+def test_scheduled_election_triggers_every_world():
+    m = model("replicates=50", "horizon_days=10", "scenario.sites.A.election_day=4", "scenario.trigger_rate_per_year=0")
+    m.run()
+    ev = m.events.columns()
+    trig = ev["kind"] == EventKind.TRIGGER
+    assert set(ev["day"][trig]) == {4}
+    assert set(ev["site"][trig]) == {0}
+    assert trig.sum() == 50
+
+
+def test_war_next_door_spills_over():
+    def tension_of_b(with_war: bool):
+        m = model("replicates=100", "scenario.trigger_rate_per_year=0")
+        if with_war:
+            m.tension[0] = 4.5
+        m.day = 1
+        m.experience_events()
+        return m.tension[1].copy()
+
+    d = tension_of_b(True) - tension_of_b(False)
+    np.testing.assert_allclose(d, make_config().dynamics.spillover_per_day, rtol=1e-5)
+
+
+@pytest.mark.parametrize("infrastructure", [0.0, 0.5])
+def test_infrastructure_for_peace_damps_shocks(infrastructure):
+    m = model("replicates=100", "scenario.trigger_rate_per_year=0", "scenario.sites.A.election_day=1",
+              f"scenario.sites.A.infrastructure_for_peace={infrastructure}")
+    before = m.tension[0].copy()
+    m.day = 1
+    m.experience_events()
+    d = m.dynamics if hasattr(m, "dynamics") else m.dyn
+    expected = d.trigger_shock * 1.0 * (1 - d.infrastructure_damping * infrastructure)
+    np.testing.assert_allclose(m.tension[0] - before, expected, rtol=1e-5)
+
+
+# -- parties ---------------------------------------------------------------------------------------
+def test_pressure_makes_parties_conciliate():
+    m = model("replicates=20000")
+    u = m.streams.parties.random((3, 2, 20000), np.float32)
+    m.pressure[...] = 0.0
+    m.parties[0].choose_moves(m, u)
+    calm = m.moves[0].mean()
+    m.pressure[0] = 1.0
+    m.parties[0].choose_moves(m, u)
+    pressed = m.moves[0].mean()
+    assert pressed < calm - 0.2
+    # Hardened positions discount pressure: the window for small steps closes (§47).
+    m.hardening[0] = 3.0
+    m.parties[0].choose_moves(m, u)
+    assert pressed + 0.1 < m.moves[0].mean() < calm
+
+
+def test_escalation_spirals_answer_the_other_side():
+    m = model("replicates=20000")
+    u = m.streams.parties.random((3, 2, 20000), np.float32)
+    m.last_moves[...] = -1
+    m.parties[0].choose_moves(m, u)
+    after_conciliation = m.moves[0].mean()
+    m.last_moves[...] = 1
+    m.parties[0].choose_moves(m, u)
+    assert m.moves[0].mean() > after_conciliation + 0.3
+
+
+def test_hardening_grows_in_crisis_and_jumps_at_bloodshed():
+    m = model("replicates=10", "horizon_days=1")
+    d = m.dyn
+    in_crisis = np.ones((3, 10), bool)
+    blood = np.zeros((3, 10), bool)
+    blood[0, :5] = True
+    m.parties[0].harden(m, in_crisis, blood, np.zeros((3, 10), bool))
+    np.testing.assert_allclose(m.hardening[0, 0, :5], d.hardening_per_day + d.hardening_on_bloodshed, rtol=1e-6)
+    np.testing.assert_allclose(m.hardening[0, 0, 5:], d.hardening_per_day, rtol=1e-6)
+
+
+# -- observation and warning -------------------------------------------------------------------------
+@pytest.mark.parametrize("early_warning", [0.0, 1.0])
+def test_observation_noise_shrinks_with_early_warning(early_warning):
+    m = model("replicates=20000", f"policy.early_warning={early_warning}")
+    m.observe_and_warn()
+    err = (m.observers["un"].signal - m.tension).std()
+    expected = m.dyn.observer_noise_un * (1.5 - early_warning)
+    assert abs(err / expected - 1) < 0.03
+
+
+def test_information_sharing_sharpens_the_un_estimate():
+    def error(share):
+        m = model("replicates=5000", f"policy.information_sharing={share}", "policy.intervene=true")
+        for _ in range(30):
+            m.observe_and_warn()
+        return np.abs(m.un.estimate - m.tension).mean()
+
+    assert error(1.0) < 0.8 * error(0.0)
+
+
+def test_warning_when_estimate_crosses_threshold_then_lag():
+    m = model("replicates=10", "policy.warning_to_action_lag_days=12", "scenario.council_unity=1.0")
+    m.day = 5
+    m.un.estimate[0, :] = m.dyn.warning_threshold + 0.1
+    m.un.estimate[1:, :] = 0.0
+    m.un.issue_warnings()
+    assert (m.un.stage[0] == Stage.WARNED).all() and (m.un.stage[1:] == Stage.IDLE).all()
+    assert (m.un.act_day[0] == 17).all()  # united Council: no delay beyond the lag
+    m.day = 16
+    m.un.act()
+    assert (m.un.stage[0] == Stage.WARNED).all()
+    m.day = 17
+    m.un.act()
+    assert (m.un.stage[0] == Stage.ACTIVE).all() and (m.un.rung[0] == 0).all()
+
+
+def test_realised_gap_equals_the_lag_with_a_united_council():
+    out = world_outcomes(simulate(make_config("replicates=500", "policy.warning_to_action_lag_days=10",
+                                              "scenario.council_unity=1.0"))[0])
+    gap = out["warning_to_action_days"][np.isfinite(out["warning_to_action_days"])]
+    assert gap.size > 100 and (gap == 10).all()
+
+
+def test_divided_council_adds_delay():
+    out = world_outcomes(simulate(make_config("replicates=2000", "policy.warning_to_action_lag_days=10",
+                                              "scenario.council_unity=0.0", "scenario.regional_organisation=false"))[0])
+    gap = out["warning_to_action_days"][np.isfinite(out["warning_to_action_days"])]
+    delay = make_config().dynamics.council_delay_days
+    assert gap.min() >= 10 and gap.max() <= 10 + delay
+    assert abs(gap.mean() - (10 + delay / 2)) < 1.0
+
+
+# -- mediators: flexibility, fit, credibility ----------------------------------------------------------
+@pytest.mark.parametrize("flexibility", [0.0, 0.5, 1.0])
+def test_flexible_mediators_adapt_to_local_preference(flexibility):
+    m = model("replicates=4", f"policy.flexibility={flexibility}", "scenario.sites.A.local_preference=1.0")
+    med = m.un.mediators[0]
+    med.post(np.arange(4), np.zeros(4, dtype=int))
+    for _ in range(10):
+        med.adapt()
+    rate = m.dyn.adaptation_rate * flexibility
+    expected = 1 - (1 - m.dyn.default_approach) * (1 - rate) ** 10
+    np.testing.assert_allclose(med.approach, expected, rtol=1e-5)
+
+
+def test_mediator_effect_follows_fit_and_credibility():
+    m = model("replicates=2", "scenario.sites.A.local_preference=1.0")
+    med = m.un.mediators[0]
+    med.post(np.arange(2), np.zeros(2, dtype=int))
+    med.approach[:] = [1.0, 0.0]  # one fits, one is the opposite approach
+    eff = med.effect(np.ones(2, dtype=np.float32))
+    assert eff[1] / eff[0] == pytest.approx((1 - m.dyn.misfit_penalty) * med.skill[1] / med.skill[0], rel=1e-5)
+    before = med.credibility.copy()
+    setback = np.zeros((3, 2), bool)
+    setback[0, 0] = True
+    med.update_credibility(np.zeros((3, 2), bool), setback)
+    assert med.credibility[0] == pytest.approx(before[0] - m.dyn.credibility_loss, rel=1e-5)
+    assert med.credibility[1] == before[1]
+
+
+# -- coordination ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("coordination", [0.0, 0.5, 1.0])
+def test_partners_combine_by_coordination(coordination):
+    m = model("replicates=3", f"policy.coordination={coordination}")
+    m.un.pressure = np.full((3, 3), 0.4, dtype=np.float32)
+    m.regional.pressure = np.full((3, 3), 0.3, dtype=np.float32)
+    m.combine_pressure()
+    mu = m.dyn.mixed_message_penalty
+    expected = max(0.4 + 0.3 * (coordination - mu * (1 - coordination)), 0)
+    np.testing.assert_allclose(m.pressure, expected, rtol=1e-5)
+    if coordination == 0.0:
+        assert (m.pressure < 0.4).all()  # divided attention: worse than the UN alone
+    if coordination == 1.0:
+        np.testing.assert_allclose(m.pressure, 0.7, rtol=1e-5)
+
+
+# -- roster queueing ------------------------------------------------------------------------------------
+def test_roster_serves_the_earliest_request_first_and_queues_the_rest():
+    m = model("replicates=1", "policy.roster_size=1", "scenario.regional_organisation=false")
+    un = m.un
+    un.stage[:2, 0] = Stage.ACTIVE
+    un.envoy_ready_day[0, 0], un.envoy_ready_day[1, 0] = 7, 5
+    m.day = 8
+    un.deploy()
+    assert un.mediators[0].site[0] == 1 and un.has_envoy[1, 0] and not un.has_envoy[0, 0]
+    m.day = 9
+    un.deploy()
+    assert not un.has_envoy[0, 0]  # still queued: the only envoy is busy
+    done = np.zeros((3, 1), bool)
+    done[1, 0] = True
+    un.mediators[0].release(done)
+    un.has_envoy[1, 0] = False
+    un.stage[1, 0] = Stage.IDLE
+    m.day = 10
+    un.deploy()
+    assert un.mediators[0].site[0] == 0 and un.first_envoy[0, 0] == 10
+
+
+# -- sustainability and relapse --------------------------------------------------------------------------
+def test_engagement_winds_down_exactly_after_sustainability_days():
+    m, _ = simulate(make_config("replicates=1000", "horizon_days=365", "policy.sustainability_days=40",
+                                "policy.warning_to_action_lag_days=0"))
+    ev = m.events.columns()
+    key = lambda k: {(w, s, a): d for d, w, s, a in zip(ev["day"][ev["kind"] == k], ev["world"][ev["kind"] == k],  # noqa: E731
+                                                           ev["site"][ev["kind"] == k], ev["actor"][ev["kind"] == k],
+                                                           strict=True)}
+    resolved, wound = key(EventKind.RESOLVED), key(EventKind.WIND_DOWN)
+    assert len(wound) > 50
+    # Each wind-down comes sustainability_days after the last resolution of that engagement.
+    for place, day in list(wound.items())[:200]:
+        resolutions = ev["day"][(ev["kind"] == EventKind.RESOLVED) & (ev["world"] == place[0])
+                                & (ev["site"] == place[1]) & (ev["actor"] == place[2]) & (ev["day"] <= day)]
+        assert day - resolutions.max() == 40
+    assert resolved
+
+
+def test_relapse_is_counted_when_a_resolved_site_returns_to_crisis():
+    m = model("replicates=2", "horizon_days=5")
+    m.been_in_crisis[0] = True
+    m.tension[0] = 0.5
+    m.sustain_or_wind_down()
+    assert m.resolved[0].all() and (m.relapses == 0).all()
+    m.tension[0] = [2.5, 1.5]
+    m.sustain_or_wind_down()
+    assert list(m.relapses) == [1, 0]
+
+
+# -- costs ---------------------------------------------------------------------------------------------------
+def test_costs_are_priced_counts():
+    base = ("replicates=500", "horizon_days=200", "seed=2")
+    m, _ = simulate(make_config(*base))
+    dear, _ = simulate(make_config(*base, "costs.envoy_per_day=20000"))
+    a, b = world_outcomes(m), world_outcomes(dear)
+    envoy_days = sum(med.deployed_days for r in m.responders for med in r.mediators)
+    np.testing.assert_allclose(b["diplomacy_cost"] - a["diplomacy_cost"], envoy_days * 10_000.0)
+    c = m.costs
+    legacy = c.war_recovery_years * 365 * c.recovery_loss_share * c.war_per_day
+    war_cost = (m.conflict_days - m.war_days) * c.armed_conflict_per_day + m.war_days * c.war_per_day
+    war_cost = war_cost + legacy * (m.first_war < np.iinfo(np.int32).max)
+    np.testing.assert_allclose(a["war_cost"], war_cost)
+    assert (a["diplomacy_cost"] > 0).any()
+
+
+def test_no_intervention_costs_nothing():
+    m, _ = simulate(make_config("replicates=300", "horizon_days=200", "policy.intervene=false"))
+    out = world_outcomes(m)
+    assert (out["diplomacy_cost"] == 0).all()
+    assert np.isnan(out["first_warning_day"]).all()
+    assert all((r.first_action == NEVER).all() for r in m.responders)
