@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config import RunConfig, ScenarioConfig
 from sim.model import PreventiveDiplomacyModel
 from sim.results import RunResult, world_outcomes
-from sim.validation import ConfigError, validate
+from sim.validation import ConfigError, unknown_keys, validate
 
 Progress = Callable[[str, int, int], None]
 
@@ -29,6 +29,8 @@ def resolve(cfg: Any, policy_overrides: dict | None = None) -> RunConfig:
         cfg = OmegaConf.structured(cfg)
     elif isinstance(cfg, dict):
         cfg = OmegaConf.create(cfg)
+    if unknown := unknown_keys(cfg):
+        raise ConfigError(unknown)
     # A config that brings its own sites is merged onto an empty scenario, never onto the default's.
     own_sites = bool(OmegaConf.select(cfg, "scenario.sites", default=None))
     node = OmegaConf.structured(RunConfig(scenario=ScenarioConfig()) if own_sites else RunConfig)

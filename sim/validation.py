@@ -6,7 +6,12 @@ choices and cross-field rules that a type cannot express.
 
 from __future__ import annotations
 
-from dataclasses import fields
+import difflib
+import typing
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+from omegaconf import DictConfig
 
 from sim.config import TOOLS, PolicyConfig, RunConfig, walk_params
 
@@ -64,6 +69,29 @@ def problems(cfg: RunConfig) -> list[str]:
             )
         elif (p := check_value(f"counterfactual.policy.{key}", value, dict(policy_fields[key].metadata))):
             found.append(p)
+    return found
+
+
+def unknown_keys(node: Any, schema: type = RunConfig, prefix: str = "") -> list[str]:
+    """Keys in a composed config that the schema does not declare (e.g. a forced ``+policy.flexibilty``).
+
+    Hydra's ``+key=value`` appends even to a typed node, so a typo would otherwise pass silently."""
+    if not isinstance(node, (DictConfig, dict)) or not is_dataclass(schema):
+        return []
+    hints = typing.get_type_hints(schema)
+    found = []
+    for key in node.keys():
+        if key not in hints:
+            close = difflib.get_close_matches(str(key), list(hints), n=1)
+            hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+            found.append(f"{prefix}{key} is not a parameter{hint}: choose from {', '.join(hints)}")
+            continue
+        child, kind = node[key], hints[key]
+        if is_dataclass(kind):
+            found += unknown_keys(child, kind, f"{prefix}{key}.")
+        elif typing.get_origin(kind) is dict and is_dataclass(typing.get_args(kind)[1]):
+            for name in child.keys():
+                found += unknown_keys(child[name], typing.get_args(kind)[1], f"{prefix}{key}.{name}.")
     return found
 
 
