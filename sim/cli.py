@@ -47,7 +47,7 @@ def run_job(cfg: DictConfig) -> dict:
     start = time.perf_counter()
     out = Path(HydraConfig.get().runtime.output_dir)
     point = sweep.in_sweep()
-    if point and sweep.already_done(resolve(cfg), out):  # resume: this point's row is whole
+    if point and sweep.already_done(lambda: resolve(cfg), out):  # resume: this point's row is whole
         print(f"point {HydraConfig.get().job.num}: already done ({out})")
         return json.loads((out / "summary.json").read_text())
     result = run(cfg, progress=_Progress(int(cfg.replicates)), keep_models=False)

@@ -28,6 +28,7 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     from sim.results import git_commit
     from sim.sweep.curves import draw_for_sweep
     from sim.sweep.plan import (
+        PointLoader,
         SweepInputError,
         existing_rows,
         next_job_number,
@@ -42,7 +43,7 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     loader = sweeper.hydra_context.config_loader
     tic = time.perf_counter()
     try:
-        points = plan_points(lambda o: loader.load_sweep_config(config, o), batch, swept)
+        points = plan_points(PointLoader(loader, config), batch, swept)
     except SweepInputError as err:
         fail(str(err))
     checked = time.perf_counter() - tic

@@ -5,6 +5,7 @@ Called from :func:`sim.cli.run_job` in multirun mode only; a single run is unaff
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,14 @@ def point_params(cfg: DictConfig) -> dict[str, Any]:
     return params
 
 
-def already_done(config, directory: Path) -> bool:
+def already_done(config: Callable[[], Any], directory: Path) -> bool:
     """A whole row for this very configuration, from the same model code, is already in the job dir."""
     from sim.results import git_commit
 
+    if not (directory / ROW_FILE).exists():  # the common case: skip the cost of hashing
+        return False
     row = read_row(directory / ROW_FILE)
-    if not row or row["config_hash"] != config_hash(config):
+    if not row or row["config_hash"] != config_hash(config()):
         return False
     return same_code(row, __version__, git_commit())
 
