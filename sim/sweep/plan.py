@@ -83,24 +83,6 @@ def _first_lines(exc: BaseException) -> str:
     return text
 
 
-def unknown_fields(obj: Any, prefix: str = "") -> list[str]:
-    """Keys that ``+key=value`` added to a dataclass node of the schema (OmegaConf lets them through)."""
-    found = []
-    if is_dataclass(obj):
-        declared = [f.name for f in fields(obj)]
-        for name, value in vars(obj).items():
-            if name not in declared:
-                found.append(f"{prefix}{name} = {value!r} is not a parameter ({type(obj).__name__} has no "
-                             f"field '{name}')" + _did_you_mean(f"{prefix}{name}",
-                                                                [f"{prefix}{d}" for d in declared]))
-        for name in declared:
-            found += unknown_fields(getattr(obj, name), f"{prefix}{name}.")
-    elif isinstance(obj, dict):
-        for key, value in obj.items():
-            found += unknown_fields(value, f"{prefix}{key}.")
-    return found
-
-
 def compose_point(load: Callable[[list[str]], DictConfig], overrides: list[str]):
     """The point's composed config and its resolved RunConfig, or raise with Hydra's message.
 
@@ -157,7 +139,7 @@ def plan_points(
     swept_keys: Sequence[str],
 ) -> list[Point]:
     """Compose and validate every point; raise SweepInputError listing every bad point and field."""
-    from sim.validation import problems
+    from sim.validation import problems, unknown_keys
 
     points, found = [], []
     for i, overrides in enumerate(batch):
@@ -169,7 +151,7 @@ def plan_points(
             found.append(f"{label}: {_first_lines(exc)}")
             continue
         # (The twin differs only by counterfactual.policy, whose values problems() checks too.)
-        bad = unknown_fields(config) + problems(config)
+        bad = unknown_keys(cfg) + problems(config)
         found += [f"{label}: {p}" for p in bad]
         values = {}
         for key in swept_keys:

@@ -1,0 +1,258 @@
+"""The sweep layer end to end: table contents, curves, resume, kill-and-resume, bad input, experiments.
+
+Sweeps here are tiny (tens of worlds, weeks not years) and run on the joblib launcher with one job
+at a time, so the suite stays fast; the Ray launcher has its own test (test_ray_launcher.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import RunMode
+
+from sim.cli import CONFIG_DIR
+from sim.runner import resolve
+from sim.sweep import ROW_FILE
+from sim.sweep.plan import PointLoader, plan_points
+from sim.sweep.progress import status
+from sim.sweep.rows import config_hash, read_row, write_row
+from sim.sweep.table import write_table
+
+PDSIM = [sys.executable, "-m", "sim.cli"]
+EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR).parent / "experiments").glob("*.yaml"))
+TINY = ["replicates=30", "horizon_days=40", "hydra.launcher.n_jobs=1"]
+GRID = ["+experiment=lag_sweep", "policy.warning_to_action_lag_days=0,30",
+        "policy.flexibility=0.1,0.9", "policy.partnership=0.5"]
+
+
+def pdsim(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*PDSIM, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"pdsim failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def job_dirs(sweep: Path) -> list[Path]:
+    return sorted((p for p in sweep.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    """A 2 x 2 grid from the lag_sweep experiment, run once for the tests that read it."""
+    tmp = tmp_path_factory.mktemp("grid")
+    sweep = tmp / "sweep"
+    proc = pdsim(*GRID, *TINY, f"hydra.sweep.dir={sweep}", cwd=tmp)
+    return sweep, proc
+
+
+def test_grid_sweep_writes_one_tidy_table(grid):
+    sweep, _ = grid
+    df = pd.read_parquet(sweep / "results.parquet")
+    csv = pd.read_csv(sweep / "results.csv")
+    assert len(df) == len(csv) == 4
+    assert sorted(zip(df["param.policy.warning_to_action_lag_days"], df["param.policy.flexibility"],
+                      strict=True)) == [(0, 0.1), (0, 0.9), (30, 0.1), (30, 0.9)]
+    # Common random numbers: every point has the same seed and the same number of worlds.
+    assert set(df["seed"]) == {0} and set(df["replicates"]) == {30} and set(df["horizon_days"]) == {40}
+    for col in ("escalation", "war"):
+        assert (df[f"{col}.ci_low"] <= df[f"{col}.probability"]).all()
+        assert (df[f"{col}.probability"] <= df[f"{col}.ci_high"]).all()
+    assert (df["counterfactual.prevented.ci_low"] <= df["counterfactual.prevented.estimate"]).all()
+    for col in ("config_hash", "version", "timestamp", "wall_seconds", "config", "git_commit", "overrides"):
+        assert col in df, col
+    assert df["config_hash"].is_unique
+    assert (df["wall_seconds"] > 0).all()
+    # Each row's config is the point's full configuration, and its hash is that config's.
+    for _, row in df.iterrows():
+        config = json.loads(row["config"])
+        lag = row["param.policy.warning_to_action_lag_days"]
+        assert config["policy"]["warning_to_action_lag_days"] == lag
+        assert config["policy"]["flexibility"] == pytest.approx(row["param.policy.flexibility"])
+        assert config["policy"]["partnership"] == 0.5
+        assert config["output"]["plot"] is False  # the experiment turns per-point figures off
+
+
+def test_table_matches_the_rows_the_jobs_wrote(grid):
+    sweep, _ = grid
+    df = pd.read_parquet(sweep / "results.parquet")
+    dirs = {r["config_hash"]: d for d in job_dirs(sweep) if (r := read_row(d / ROW_FILE))}
+    assert set(dirs) == set(df["config_hash"])
+    for _, row in df.iterrows():
+        summary = json.loads((dirs[row["config_hash"]] / "summary.json").read_text())
+        assert row["escalation.probability"] == pytest.approx(summary["escalation"]["probability"])
+        assert row["escalation.count"] == summary["escalation"]["count"]
+
+
+def test_row_hash_is_the_hash_the_job_resolves(grid):
+    """The planner's fast composition and the job's resolve() must agree, or resume would miss points."""
+    sweep, _ = grid
+    df = pd.read_parquet(sweep / "results.parquet")
+    plan = json.loads((sweep / "sweep.json").read_text())
+    assert {p["config_hash"] for p in plan["points"]} == set(df["config_hash"])
+    for _, row in df.iterrows():
+        assert config_hash(resolve(json.loads(row["config"]))) == row["config_hash"]
+
+
+def test_curves_are_drawn_and_progress_is_shown(grid):
+    sweep, proc = grid
+    png = sweep / "curves.png"
+    assert png.exists() and png.stat().st_size > 10_000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "4/4 points done" in proc.stderr
+    assert "0 already done, 4 to simulate" in proc.stderr
+
+
+def test_rerun_into_the_same_directory_simulates_nothing(grid, tmp_path):
+    sweep, _ = grid
+    before = pd.read_parquet(sweep / "results.parquet")
+    dirs = job_dirs(sweep)
+    proc = pdsim(*GRID, *TINY, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert "4 already done, 0 to simulate" in proc.stderr
+    assert job_dirs(sweep) == dirs  # no job was launched
+    after = pd.read_parquet(sweep / "results.parquet")
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_extended_sweep_runs_only_the_new_points(tmp_path):
+    sweep = tmp_path / "sweep"
+    pdsim("policy.flexibility=0.2,0.8", *TINY, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    first = pd.read_parquet(sweep / "results.parquet")
+    proc = pdsim("policy.flexibility=0.2,0.5,0.8", *TINY, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert "2 already done, 1 to simulate" in proc.stderr
+    assert [d.name for d in job_dirs(sweep)] == ["0", "1", "2"]  # the new point got a fresh directory
+    df = pd.read_parquet(sweep / "results.parquet")
+    assert df["param.policy.flexibility"].tolist() == [0.2, 0.5, 0.8]  # in the order the sweep declares
+    old = df[df["config_hash"].isin(first["config_hash"])]
+    assert old["timestamp"].tolist() == first["timestamp"].tolist()  # the old rows were kept, not redone
+
+
+def test_kill_9_midway_loses_no_finished_point(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = [*PDSIM, "-m", "policy.warning_to_action_lag_days=0,5,10,15,20,25", "replicates=300",
+            "horizon_days=120", "output.plot=false", "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}"]
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(sweep.glob(f"*/{ROW_FILE}"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9, the whole sweep
+    proc.wait()
+    finished = {read_row(p)["config_hash"]: p for p in sweep.glob(f"*/{ROW_FILE}")}
+    assert 2 <= len(finished) < 6, "the kill came too late to test anything"
+    stamps = {h: read_row(p)["timestamp"] for h, p in finished.items()}
+    # A half-written row from a crash can only be a temporary file; the merge must ignore it.
+    (sweep / "0" / f".{ROW_FILE}.999.tmp").write_text('{"config_hash": "trunc')
+
+    rerun = pdsim(*args[3:], cwd=tmp_path)
+    assert f"{len(finished)} already done, {6 - len(finished)} to simulate" in rerun.stderr
+    df = pd.read_parquet(sweep / "results.parquet")
+    assert sorted(df["param.policy.warning_to_action_lag_days"]) == [0, 5, 10, 15, 20, 25]
+    assert df["config_hash"].is_unique and df["escalation.probability"].notna().all()
+    for h, stamp in stamps.items():  # the points finished before the kill were not simulated again
+        assert df.loc[df["config_hash"] == h, "timestamp"].item() == stamp
+
+
+def test_rows_are_written_atomically(tmp_path):
+    row = {"config_hash": "abc", "escalation.probability": float("nan"), "version": "0"}
+    path = write_row(row, tmp_path)
+    assert json.loads(path.read_text())["escalation.probability"] is None  # NaN is not valid JSON
+    assert [p.name for p in tmp_path.iterdir()] == [ROW_FILE]  # no temporary file left behind
+    path.write_text('{"config_hash": "abc", "escal')  # what a non-atomic writer killed midway leaves
+    assert read_row(path) is None
+    df, files = write_table(tmp_path)
+    assert df.empty and files == []
+
+
+def test_progress_status_estimates_time_left():
+    assert status(0, 10, 5.0) == "0/10 points done, 5 s elapsed"
+    assert status(5, 10, 50.0) == "5/10 points done, 50 s elapsed, about 50 s left"
+    assert status(2, 4, 90.0, already=6) == (
+        "8/10 points done (6 from before), 1 min 30 s elapsed, about 1 min 30 s left"
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["+policy.flexibilty=0.5"], ["policy.flexibilty", "did you mean policy.flexibility"]),
+        (["policy.flexibilty=0.2,0.5"], ["point 0", "policy.flexibilty", "did you mean policy.flexibility"]),
+        (["policy.flexibility=0.5,1.5"], ["point 1 (policy.flexibility=1.5)", "policy.flexibility = 1.5",
+                                          "allowed 0.0 <= value <= 1.0"]),
+        (["policy.warning_to_action_lag_days=7,-3"], ["point 1", "policy.warning_to_action_lag_days = -3",
+                                                      "allowed 0 <= value <= 730"]),
+        (["policy.tool=envoy,bazooka"], ["point 1 (policy.tool=bazooka)", "choose one of statement"]),
+    ],
+)
+def test_bad_input_is_reported_before_any_job_starts(tmp_path, overrides, expected):
+    sweep = tmp_path / "sweep"
+    proc = pdsim(*overrides, *TINY, f"hydra.sweep.dir={sweep}", cwd=tmp_path, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "no job was started" in proc.stderr
+    for text in expected:
+        assert text in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not sweep.exists() or not job_dirs(sweep)
+
+
+def test_unknown_experiment_names_the_choices(tmp_path):
+    sweep = f"hydra.sweep.dir={tmp_path / 's'}"
+    proc = pdsim("+experiment=lag_swep", *TINY, sweep, cwd=tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "experiment/lag_swep" in proc.stderr and "lag_sweep" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.fixture(scope="module")
+def hydra_loader():
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+        yield GlobalHydra.instance().config_loader()
+    GlobalHydra.instance().clear()
+
+
+def experiment_points(loader, name: str):
+    master = loader.load_configuration("config", [f"+experiment={name}"], run_mode=RunMode.MULTIRUN)
+    params = [f"{k}={v}" for k, v in master.hydra.sweeper.params.items()]
+    overrides = OverridesParser.create(config_loader=loader).parse_overrides(params + [f"+experiment={name}"])
+    batch = BasicSweeper.split_arguments(overrides, None)[0]
+    swept = [o.key_or_group for o in overrides if o.is_sweep_override()]
+    return master, plan_points(PointLoader(loader, master), batch, swept), swept
+
+
+def test_the_six_experiments_exist():
+    assert set(EXPERIMENTS) >= {"lag_sweep", "early_small_vs_late_large", "flexibility_vs_local_preference",
+                                "partnership_coordination", "sustainability", "roster_size"}
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_composes_validates_and_says_its_question(hydra_loader, name):
+    text = (Path(CONFIG_DIR).parent / "experiments" / f"{name}.yaml").read_text()
+    assert text.startswith("# @package _global_")
+    assert "Question:" in text and "§" in text
+    master, points, swept = experiment_points(hydra_loader, name)
+    assert len(swept) >= 2 and len(points) >= 6
+    assert len({p.config_hash for p in points}) == len(points)  # every point is a different config
+    assert master.hydra.sweeper.curve_x in swept
+    assert master.replicates >= 1000 and master.output.plot is False
+
+
+def test_lag_sweep_is_the_showcase_size(hydra_loader):
+    master, points, swept = experiment_points(hydra_loader, "lag_sweep")
+    assert swept[0] == "policy.warning_to_action_lag_days"
+    levels = {k: {p.values[k] for p in points} for k in swept}
+    assert len(levels["policy.warning_to_action_lag_days"]) >= 8
+    assert len(levels["policy.flexibility"]) == len(levels["policy.partnership"]) == 3
+    assert master.replicates == 1000 and master.horizon_days == 365 and master.counterfactual.enabled
