@@ -27,7 +27,6 @@ CRISIS, ARMED_CONFLICT, WAR = 2.0, 3.0, 4.0
 PHASE_EDGES = np.array([1.0, 2.0, 3.0, 4.0])
 MAX_TENSION = 5.0
 NEVER = np.iinfo(np.int32).max  # "no such day yet"
-HALF_ULP = np.float32(2.0**-25)  # shifts float32 uniforms on [0, 1) onto the open interval (0, 1)
 FLOAT = np.float32  # state precision: ample for a latent 0-5 scale, and half the memory traffic
 
 
@@ -89,7 +88,7 @@ class Party(mesa.Agent):
             + d.conflict_trap * m.war_history[:, None, :]
             - d.weight_war_cost * np.maximum(tension - ARMED_CONFLICT, 0.0)
             - m.pressure[:, None, :] / (1.0 + m.hardening)
-            + d.party_noise * np.log((u + HALF_ULP) / (1.0 - u - HALF_ULP))
+            + d.party_noise * np.log(u / (1.0 - u))
         )
         np.subtract(z > d.party_threshold, z < -d.party_threshold, out=m.moves, dtype=np.int8)
 
@@ -218,6 +217,10 @@ class Responder(mesa.Agent):
     ladder one rung every ``ladder_days`` up to its ceiling; an envoy rung needs a free envoy from its
     roster; once the critical moment passes it stays engaged for ``sustainability_days`` and winds down
     (§16-17, §44-47, §56-57, §62-64).
+
+    Dated transitions (first step, next rung, envoy ready, wind-down) go into an agenda keyed by day,
+    so a day's work follows the events due that day rather than every site of every world. Entries
+    carry the engagement's epoch; an engagement that has wound down leaves only stale entries behind.
     """
 
     actor: int = 0
@@ -235,19 +238,57 @@ class Responder(mesa.Agent):
         self.rung = np.full((S, R), -1, dtype=np.int8)
         self.resolved_day = np.full((S, R), NEVER, dtype=np.int32)
         self.has_envoy = np.zeros((S, R), dtype=bool)
+        self.waiting = np.zeros((S, R), dtype=bool)  # envoy requested and ready to go, none free yet
+        self.epoch = np.zeros((S, R), dtype=np.int32)  # engagements so far at each site
+        self.base = np.zeros((S, R), dtype=FLOAT)  # pressure of the rung reached, where no envoy
         self.pressure = np.zeros((S, R), dtype=FLOAT)
+        self.agenda: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
         self.mediators = [Mediator(model, self, i) for i in range(envoys)]
         # Outcomes: first warning / action / envoy of the run per (site, world).
         self.first_warning = np.full((S, R), NEVER, dtype=np.int32)
         self.first_action = np.full((S, R), NEVER, dtype=np.int32)
         self.first_envoy = np.full((S, R), NEVER, dtype=np.int32)
-        self.next_rung_day = np.full((S, R), NEVER, dtype=np.int32)
         # Counters priced at the end of the run (sim.results): days and one-off steps per site.
         self.false_alarms = np.zeros((S, R), dtype=np.int32)
         self.statements = np.zeros((S, R), dtype=np.int32)
         self.fact_findings = np.zeros((S, R), dtype=np.int32)
         self.mission_days = np.zeros((S, R), dtype=np.int32)
         self.coercive_days = np.zeros((S, R), dtype=np.int32)
+
+    # -- the agenda -------------------------------------------------------------------------------
+    def schedule(self, days: np.ndarray | int, kind: str, cells: np.ndarray) -> None:
+        """Put ``kind`` on the agenda for each flat (site, world) cell on its day."""
+        epochs = self.epoch.reshape(-1)[cells]
+        if np.ndim(days) == 0:
+            self.agenda.setdefault(int(days), []).append((kind, cells, epochs))
+            return
+        for day in np.unique(days):
+            pick = days == day
+            self.agenda.setdefault(int(day), []).append((kind, cells[pick], epochs[pick]))
+
+    def due(self, kind: str) -> np.ndarray:
+        """The cells where ``kind`` is due today, in engagements still running."""
+        entries = self.agenda.get(self.model.day)
+        if not entries:
+            return _NO_CELLS
+        mine = [e for e in entries if e[0] == kind]
+        if not mine:
+            return _NO_CELLS
+        entries[:] = [e for e in entries if e[0] != kind]
+        cells = np.concatenate([e[1] for e in mine])
+        epochs = np.concatenate([e[2] for e in mine])
+        return cells[self.epoch.reshape(-1)[cells] == epochs]
+
+    def _cells_mask(self, cells: np.ndarray) -> np.ndarray:
+        mask = np.zeros(self.stage.shape, dtype=bool)
+        mask.reshape(-1)[cells] = True
+        return mask
+
+    def _refresh_base(self, cells: np.ndarray) -> None:
+        """Pressure of the rung reached where no envoy is posted (an envoy's own effect replaces it)."""
+        rung = self.rung.reshape(-1)[cells]
+        strength = self.model.rung_strength.take(rung + 1) * FLOAT(self.attention)
+        self.base.reshape(-1)[cells] = np.where(self.has_envoy.reshape(-1)[cells], FLOAT(0.0), strength)
 
     # -- 3. Observation and warning -----------------------------------------------------------
     def pool_signals(self, own: Observer, partners: list[tuple[Observer, float]]) -> None:
@@ -263,59 +304,72 @@ class Responder(mesa.Agent):
         self.estimate += a * (pooled - self.estimate)
 
     def issue_warnings(self) -> None:
-        m = self.model
+        m, day = self.model, self.model.day
         new = (self.stage == Stage.IDLE) & (self.estimate >= m.dyn.warning_threshold)
         if not new.any():
             return
-        self.stage[new] = Stage.WARNED
-        self.warn_day[new] = m.day
-        self.act_day[new] = m.day + self.decision_delay(new)
-        self.first_warning[new & (self.first_warning == NEVER)] = m.day
-        false = new & (m.tension < m.dyn.false_alarm_tension)
-        self.false_alarms += false
-        m.events.record(m.day, EventKind.WARNING, new, self.actor, self.estimate)
-        m.events.record(m.day, EventKind.FALSE_ALARM, false, self.actor, m.tension)
+        cells = np.flatnonzero(new)
+        self.stage.reshape(-1)[cells] = Stage.WARNED
+        self.warn_day.reshape(-1)[cells] = day
+        start = day + self.decision_delay(cells)
+        self.act_day.reshape(-1)[cells] = start
+        self.schedule(start, "start", cells)
+        first = self.first_warning.reshape(-1)
+        first[cells] = np.minimum(first[cells], day)
+        false = cells[m.tension.reshape(-1)[cells] < m.dyn.false_alarm_tension]
+        self.false_alarms.reshape(-1)[false] += 1
+        m.events.record_at(day, EventKind.WARNING, cells, self.actor, self.estimate.reshape(-1)[cells])
+        m.events.record_at(day, EventKind.FALSE_ALARM, false, self.actor, m.tension.reshape(-1)[false])
 
-    def decision_delay(self, new: np.ndarray) -> np.ndarray:
-        """Days from warning to the first step, for the newly warned sites (in ``new``'s flat order):
-        the lever itself; the UN adds emergent delays."""
-        return np.full(int(new.sum()), self.model.policy.warning_to_action_lag_days, dtype=np.int32)
+    def decision_delay(self, cells: np.ndarray) -> np.ndarray:
+        """Days from warning to the first step at the newly warned cells: the lever itself; the UN
+        adds emergent delays."""
+        return np.full(cells.size, self.model.policy.warning_to_action_lag_days, dtype=np.int32)
 
     # -- 4./5. Decision, deployment and action ---------------------------------------------------
-    def deploy_delay(self, where: np.ndarray) -> np.ndarray:
+    def deploy_delay(self, cells: np.ndarray) -> np.ndarray:
         """Days to get an envoy on the ground once requested: the 72-hour standby team (§17) plus an
         exponential funding delay that shrinks with funding predictability (§64, §68)."""
         m = self.model
-        u = m.streams.keyed_uniform(FUNDING, m.day, np.flatnonzero(where))
+        u = m.streams.keyed_uniform(FUNDING, m.day, cells)
         funding = -np.log1p(-u) * m.dyn.funding_delay_days * (1.0 - m.policy.funding_predictability)
         return (m.dyn.standby_days + np.rint(funding)).astype(np.int32)
 
     def act(self) -> None:
-        m, day = self.model, self.model.day
-        start = (self.stage == Stage.WARNED) & (self.act_day <= day)
-        if start.any():
-            self.stage[start] = Stage.ACTIVE
-            self.rung[start] = 0
-            self.next_rung_day[start] = day + m.policy.ladder_days
-            self.statements += start
-            self.first_action[start & (self.first_action == NEVER)] = day
-            m.events.record(day, EventKind.FIRST_STEP, start, self.actor, self.warn_day)
-        engaged = self.stage >= Stage.ACTIVE
+        m, day, ladder = self.model, self.model.day, self.model.policy.ladder_days
+        rung = self.rung.reshape(-1)
+        start = self.due("start")
+        if start.size:
+            self.stage.reshape(-1)[start] = Stage.ACTIVE
+            rung[start] = 0
+            self._refresh_base(start)
+            self.statements.reshape(-1)[start] += 1
+            first = self.first_action.reshape(-1)
+            first[start] = np.minimum(first[start], day)
+            self.schedule(day + ladder, "climb", start)
+            m.events.record_at(day, EventKind.FIRST_STEP, start, self.actor, self.warn_day.reshape(-1)[start])
         # Every `ladder_days` the response climbs one rung, up to its ceiling. The envoy rung is not
         # climbed but requested: it is reached when an envoy from the roster arrives (`deploy`).
-        due = engaged & (self.next_rung_day == day)
-        if due.any():
-            self.next_rung_day[due] += m.policy.ladder_days
-            due &= self.rung < self.ceiling
-            request = due & (self.rung + 1 == ENVOY) & (self.envoy_ready_day == NEVER)
-            self.envoy_ready_day[request] = day + self.deploy_delay(request)
-            climb = due & (self.rung + 1 != ENVOY)
-            self.rung[climb] += 1
-            m.events.record(day, EventKind.RUNG, climb, self.actor, self.rung)
-            self.fact_findings += climb & (self.rung == FACT_FINDING)
+        climb = self.due("climb")
+        if climb.size:
+            climb = climb[rung[climb] < self.ceiling]
+            self.schedule(day + ladder, "climb", climb)
+            ready = self.envoy_ready_day.reshape(-1)
+            request = climb[(rung[climb] + 1 == ENVOY) & (ready[climb] == NEVER)]
+            if request.size:
+                ready[request] = day + self.deploy_delay(request)
+                self.schedule(ready[request], "ready", request)
+            up = climb[rung[climb] + 1 != ENVOY]
+            rung[up] += 1
+            self._refresh_base(up)
+            self.fact_findings.reshape(-1)[up[rung[up] == FACT_FINDING]] += 1
+            m.events.record_at(day, EventKind.RUNG, up, self.actor, rung[up])
+        ready = self.due("ready")
+        if ready.size:
+            self.waiting.reshape(-1)[ready] = ~self.has_envoy.reshape(-1)[ready]
         self.deploy()
-        self.pressure = self.current_pressure(engaged)
-        self.count_running_days(engaged)
+        self.pressure = self.current_pressure()
+        self.count_running_days()
 
     @property
     def ceiling(self) -> int:
@@ -326,13 +380,12 @@ class Responder(mesa.Agent):
 
         Works on the few worlds where a site is waiting, so its cost follows the queue, not R."""
         m = self.model
-        waiting = (self.envoy_ready_day <= m.day) & ~self.has_envoy
-        waiting &= self.stage >= Stage.ACTIVE
-        worlds = np.flatnonzero(waiting.any(axis=0))
-        if worlds.size == 0:
+        if not self.waiting.any():
             return
-        request = np.where(waiting[:, worlds], self.envoy_ready_day[:, worlds], NEVER)
+        worlds = np.flatnonzero(self.waiting.any(axis=0))
+        request = np.where(self.waiting[:, worlds], self.envoy_ready_day[:, worlds], NEVER)
         cols = np.arange(worlds.size)
+        R = m.replicates
         for med in self.mediators:
             site = request.argmin(axis=0)
             take = (med.site[worlds] < 0) & (request[site, cols] < NEVER)
@@ -341,30 +394,32 @@ class Responder(mesa.Agent):
             w, s = worlds[take], site[take]
             med.post(w, s)
             request[s, cols[take]] = NEVER
-            self.has_envoy[s, w] = True
-            self.rung[s, w] = np.maximum(self.rung[s, w], ENVOY)
-            self.first_envoy[s, w] = np.minimum(self.first_envoy[s, w], m.day)
-            placed = np.zeros_like(waiting)
-            placed[s, w] = True
-            m.events.record(m.day, EventKind.DEPLOYMENT, placed, self.actor, med.number)
+            cells = s * R + w
+            self.waiting.reshape(-1)[cells] = False
+            self.has_envoy.reshape(-1)[cells] = True
+            rung = self.rung.reshape(-1)
+            rung[cells] = np.maximum(rung[cells], ENVOY)
+            self._refresh_base(cells)
+            first = self.first_envoy.reshape(-1)
+            first[cells] = np.minimum(first[cells], m.day)
+            m.events.record_at(m.day, EventKind.DEPLOYMENT, cells, self.actor, med.number)
         left = request < NEVER
         if left.any():
-            still = np.zeros_like(waiting)
+            still = np.zeros_like(self.waiting)
             still[:, worlds] = left
             self.handover(still)
 
     def handover(self, still_waiting: np.ndarray) -> None:
         """What happens to sites left waiting for an envoy (the UN may hand them to its partner)."""
 
-    def current_pressure(self, engaged: np.ndarray) -> np.ndarray:
+    def current_pressure(self) -> np.ndarray:
         """Pressure on each site: attention of the rung reached, or its envoys' effect."""
         m = self.model
-        strength = m.rung_strength.take(self.rung + 1)  # rung -1 (not acting) has strength 0
-        pressure = np.where(self.has_envoy, FLOAT(0.0), strength * FLOAT(self.attention))
-        flat = pressure.reshape(-1)
+        pressure = self.base.copy()
+        flat, rung = pressure.reshape(-1), self.rung.reshape(-1)
         for med in self.mediators:
             if med.worlds.size:
-                flat[med.cells] += med.effect(strength.reshape(-1)[med.cells])
+                flat[med.cells] += med.effect(m.rung_strength.take(rung[med.cells] + 1))
         return pressure
 
     @property
@@ -372,38 +427,54 @@ class Responder(mesa.Agent):
         """How much the parties heed the statements and missions of this actor (0-1)."""
         return self.leverage
 
-    def count_running_days(self, engaged: np.ndarray) -> None:
-        """Count mission- and coercion-days (envoys count their own); priced at the end (sim.results)."""
+    def count_running_days(self) -> None:
+        """Count mission- and coercion-days (envoys count their own); priced at the end (sim.results).
+        The rung is -1 wherever the actor is not engaged."""
         if self.ceiling >= MISSION:
-            self.mission_days += engaged & (self.rung >= MISSION)
+            self.mission_days += self.rung >= MISSION
         if self.ceiling >= COERCIVE:
-            self.coercive_days += engaged & (self.rung >= COERCIVE)
+            self.coercive_days += self.rung >= COERCIVE
 
     # -- 6. Sustainability ----------------------------------------------------------------------
     def sustain_or_wind_down(self) -> np.ndarray:
         """Stay engaged `sustainability_days` after the critical moment passes, then wind down."""
         m, day = self.model, self.model.day
-        active = self.stage == Stage.ACTIVE
-        resolved = active & (m.tension < m.dyn.resolution_tension)
-        self.stage[resolved] = Stage.SUSTAINING
-        self.resolved_day[resolved] = day
-        m.events.record(day, EventKind.RESOLVED, resolved, self.actor)
+        resolved = (self.stage == Stage.ACTIVE) & (m.tension < m.dyn.resolution_tension)
+        if resolved.any():
+            cells = np.flatnonzero(resolved)
+            self.stage.reshape(-1)[cells] = Stage.SUSTAINING
+            self.resolved_day.reshape(-1)[cells] = day
+            self.schedule(day + m.policy.sustainability_days, "wind_down", cells)
+            m.events.record_at(day, EventKind.RESOLVED, cells, self.actor)
         # A relapse during the sustaining period puts the actor back to work.
         relapse = (self.stage == Stage.SUSTAINING) & (m.tension >= CRISIS)
-        self.stage[relapse] = Stage.ACTIVE
-        self.resolved_day[relapse] = NEVER
-        done = (self.stage == Stage.SUSTAINING) & (day - self.resolved_day >= m.policy.sustainability_days)
-        if done.any():
+        if relapse.any():
+            self.stage[relapse] = Stage.ACTIVE
+            self.resolved_day[relapse] = NEVER
+        done = self.due("wind_down")
+        if done.size:
+            # Only where the resolution that scheduled it still stands (no relapse since).
+            still = (self.stage.reshape(-1)[done] == Stage.SUSTAINING) & (
+                self.resolved_day.reshape(-1)[done] == day - m.policy.sustainability_days
+            )
+            done = done[still]
+        if done.size:
+            mask = self._cells_mask(done)
             for med in self.mediators:
-                med.release(done)
-            self.stage[done] = Stage.IDLE
-            self.rung[done] = -1
-            self.has_envoy[done] = False
-            for arr in (self.warn_day, self.act_day, self.envoy_ready_day, self.resolved_day,
-                        self.next_rung_day):
-                arr[done] = NEVER
-            m.events.record(day, EventKind.WIND_DOWN, done, self.actor)
+                med.release(mask)
+            self.stage.reshape(-1)[done] = Stage.IDLE
+            self.rung.reshape(-1)[done] = -1
+            for arr in (self.has_envoy, self.waiting):
+                arr.reshape(-1)[done] = False
+            self.base.reshape(-1)[done] = 0.0
+            for arr in (self.warn_day, self.act_day, self.envoy_ready_day, self.resolved_day):
+                arr.reshape(-1)[done] = NEVER
+            self.epoch.reshape(-1)[done] += 1
+            m.events.record_at(day, EventKind.WIND_DOWN, done, self.actor)
         return self.stage >= Stage.ACTIVE
+
+
+_NO_CELLS = np.zeros(0, dtype=np.int64)
 
 
 class UnitedNations(Responder):
@@ -415,12 +486,12 @@ class UnitedNations(Responder):
 
     actor = 1
 
-    def decision_delay(self, new: np.ndarray) -> np.ndarray:
+    def decision_delay(self, cells: np.ndarray) -> np.ndarray:
         m = self.model
         divided = 1.0 - m.scenario.council_unity
-        u = m.streams.keyed_uniform(COUNCIL, m.day, np.flatnonzero(new))
+        u = m.streams.keyed_uniform(COUNCIL, m.day, cells)
         extra = np.rint(m.dyn.council_delay_days * divided * u).astype(np.int32)
-        return super().decision_delay(new) + extra
+        return super().decision_delay(cells) + extra
 
     @property
     def ceiling(self) -> int:
@@ -449,18 +520,21 @@ class RegionalOrganisation(Responder):
     top_rung = 2
 
     def accept_handover(self, sites: np.ndarray) -> None:
-        """Take UN-queued sites into its own queue, where it is not already engaged."""
-        m = self.model
-        take = sites & (self.stage == Stage.IDLE)
-        if not take.any():
+        """Take UN-queued sites into its own queue, where it is not already engaged: it starts at the
+        fact-finding rung with its envoy request ready at once."""
+        m, day = self.model, self.model.day
+        cells = np.flatnonzero(sites & (self.stage == Stage.IDLE))
+        if not cells.size:
             return
-        self.stage[take] = Stage.ACTIVE
-        self.rung[take] = FACT_FINDING
-        self.next_rung_day[take] = m.day + m.policy.ladder_days
-        self.warn_day[take] = m.day
-        self.act_day[take] = m.day
-        self.envoy_ready_day[take] = m.day
-        self.first_action[take & (self.first_action == NEVER)] = m.day
+        self.stage.reshape(-1)[cells] = Stage.ACTIVE
+        self.rung.reshape(-1)[cells] = FACT_FINDING
+        self._refresh_base(cells)
+        for arr in (self.warn_day, self.act_day, self.envoy_ready_day):
+            arr.reshape(-1)[cells] = day
+        self.waiting.reshape(-1)[cells] = True
+        self.schedule(day + m.policy.ladder_days, "climb", cells)
+        first = self.first_action.reshape(-1)
+        first[cells] = np.minimum(first[cells], day)
 
     @property
     def ceiling(self) -> int:

@@ -82,12 +82,20 @@ class EventLog:
         if not self.enabled or not mask.any():
             return
         flat = np.flatnonzero(mask)
+        if value is not None and np.ndim(value) > 0:
+            value = np.asarray(value).reshape(-1)[flat]
+        self.record_at(day, kind, flat, actor, value)
+
+    def record_at(self, day: int, kind: EventKind, flat: np.ndarray, actor: int = 0, value=None):
+        """Record one event at each flat (site, world) index; ``value`` a scalar or one per index."""
+        if not self.enabled or flat.size == 0:
+            return
         if value is None:
             vals = None
         elif np.ndim(value) == 0:
             vals = np.full(flat.size, value, dtype=np.float32)
         else:
-            vals = np.asarray(value).reshape(-1)[flat].astype(np.float32)
+            vals = np.asarray(value, dtype=np.float32)
         self._chunks.append((day, int(kind), actor, flat.astype(np.int32), vals))
 
     def columns(self) -> dict[str, np.ndarray]:

@@ -7,6 +7,8 @@ bookkeeping. State is held in (site, world) NumPy blocks so that one step advanc
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import mesa
 import networkx as nx
 import numpy as np
@@ -39,9 +41,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         seed = config.seed if seed is None else seed
         super().__init__(rng=seed)
         self.config = config
-        self.scenario, self.policy, self.dyn, self.costs = (
-            config.scenario, config.policy, config.dynamics, config.costs,
-        )
+        self.scenario, self.policy, self.costs = config.scenario, config.policy, config.costs
+        # Coefficients as float32 scalars: a Python float times a boolean or int8 array would
+        # otherwise promote the whole expression to float64 (NumPy 2 promotion rules).
+        self.dyn = SimpleNamespace(**{
+            k: np.float32(v) if isinstance(v, float) else v for k, v in vars(config.dynamics).items()
+        })
         R = self.replicates = config.replicates if replicates is None else replicates
         S = self.n_sites = len(self.scenario.sites)
         self.horizon = config.horizon_days
@@ -111,21 +116,11 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.been_in_crisis = self.tension >= CRISIS
         self.resolved = np.zeros((S, R), dtype=bool)
 
+        self.aggregates: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "day": "day",
-                "tension_mean": lambda m: float(m.regional_tension().mean()),
-                **{f"tension_q{int(q * 100):02d}": _quantile_reporter(i) for i, q in enumerate(QUANTILES)},
-                "share_escalated": lambda m: float((m.first_escalation < NEVER).mean()),
-                "share_in_conflict": lambda m: float((m.tension >= ARMED_CONFLICT).any(axis=0).mean()),
-                "share_at_war": lambda m: float((m.tension >= WAR).any(axis=0).mean()),
-                "envoys_deployed": lambda m: float(
-                    sum(med.deployed.mean() for r in m.responders for med in r.mediators)
-                ),
-            }
+            model_reporters={name: _aggregate(name) for name in AGGREGATES}
         )
-        self._quantiles = quantiles(self.regional_tension())
-        self.datacollector.collect(self)
+        self.measure((self.tension >= ARMED_CONFLICT).any(axis=0), (self.tension >= WAR).any(axis=0))
 
     # -- the schedule ------------------------------------------------------------------------------
     def step(self) -> None:
@@ -158,7 +153,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         # One uniform per site and world decides the day's rare events: below the trigger rate it is a
         # trigger (and, rescaled, uniform again: the shock's size); above 1 - shift rate the local
         # preference shifts (and, rescaled, picks the new one). The two never coincide on one day.
-        u = self.streams.triggers.random((S, R), dtype=np.float32)
+        u = self.streams.uniform("triggers", (S, R), bits=32)
         trigger = u < rate
         elections = self.election_day == self.day
         if elections.any():
@@ -183,13 +178,13 @@ class PreventiveDiplomacyModel(mesa.Model):
     # -- 2. Parties --------------------------------------------------------------------------------
     def parties_choose_moves(self) -> None:
         self.last_moves[...] = self.moves
-        u = self.streams.parties.random((self.n_sites, 2, self.replicates), np.float32)
+        u = self.streams.uniform("parties", (self.n_sites, 2, self.replicates))
         Party.choose_moves(self, u)
 
     def update_tension(self) -> None:
         """Moves, reversion toward the (damped) grievance, noise; then phases and hardening."""
         d = self.dyn
-        u = self.streams.tension.random((self.n_sites, self.replicates), np.float32)
+        u = self.streams.uniform("tension", (self.n_sites, self.replicates))
         self.tension += (
             d.move_step * self.moves.sum(axis=1, dtype=np.int8)
             + d.reversion * (self.effective_grievance - self.tension)
@@ -213,7 +208,7 @@ class PreventiveDiplomacyModel(mesa.Model):
     def observe_and_warn(self) -> None:
         if not self.policy.intervene:
             return  # nobody to warn; the observation stream is independent, so skipping it is CRN-safe
-        u = self.streams.observation.random((3, self.n_sites, self.replicates), np.float32)
+        u = self.streams.uniform("observation", (3, self.n_sites, self.replicates))
         for obs, z in zip(self.observers.values(), uniform_noise(u), strict=True):
             obs.observe(z)
         o, share = self.observers, self.policy.information_sharing
@@ -283,7 +278,22 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.first_war[any_war & (self.first_war == NEVER)] = self.day
         self.conflict_days += armed.sum(axis=0, dtype=np.int32)
         self.war_days += war.sum(axis=0, dtype=np.int32)
-        self._quantiles = quantiles(self.regional_tension())
+        self.measure(any_armed, any_war)
+
+    def measure(self, any_armed: np.ndarray, any_war: np.ndarray) -> None:
+        """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector."""
+        regional = self.regional_tension()
+        q = quantiles(regional)
+        envoys = sum(med.worlds.size for r in self.responders for med in r.mediators)
+        self.aggregates = {
+            "day": self.day,
+            "tension_mean": float(regional.mean()),
+            **{f"tension_q{int(p * 100):02d}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
+            "share_escalated": float((self.first_escalation < NEVER).mean()),
+            "share_in_conflict": float(any_armed.mean()),
+            "share_at_war": float(any_war.mean()),
+            "envoys_deployed": envoys / self.replicates,
+        }
         self.datacollector.collect(self)
 
     # -- read-outs -----------------------------------------------------------------------------------
@@ -314,5 +324,10 @@ def quantiles(values: np.ndarray) -> np.ndarray:
     return ordered[idx]
 
 
-def _quantile_reporter(i: int):
-    return lambda m: float(m._quantiles[i])
+#: The per-day aggregates the DataCollector records (tension over the region's highest site).
+AGGREGATES = ("day", "tension_mean", *(f"tension_q{int(q * 100):02d}" for q in QUANTILES),
+              "share_escalated", "share_in_conflict", "share_at_war", "envoys_deployed")
+
+
+def _aggregate(name: str):
+    return lambda m: m.aggregates[name]

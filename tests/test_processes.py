@@ -54,7 +54,7 @@ def test_infrastructure_for_peace_damps_shocks(infrastructure):
 # -- parties ---------------------------------------------------------------------------------------
 def test_pressure_makes_parties_conciliate():
     m = model("replicates=20000")
-    u = m.streams.parties.random((3, 2, 20000), np.float32)
+    u = m.streams.uniform("parties", (3, 2, 20000))
     m.pressure[...] = 0.0
     m.parties[0].choose_moves(m, u)
     calm = m.moves[0].mean()
@@ -70,7 +70,7 @@ def test_pressure_makes_parties_conciliate():
 
 def test_escalation_spirals_answer_the_other_side():
     m = model("replicates=20000")
-    u = m.streams.parties.random((3, 2, 20000), np.float32)
+    u = m.streams.uniform("parties", (3, 2, 20000))
     m.last_moves[...] = -1
     m.parties[0].choose_moves(m, u)
     after_conciliation = m.moves[0].mean()
@@ -192,6 +192,7 @@ def test_roster_serves_the_earliest_request_first_and_queues_the_rest():
     un = m.un
     un.stage[:2, 0] = Stage.ACTIVE
     un.envoy_ready_day[0, 0], un.envoy_ready_day[1, 0] = 7, 5
+    un.waiting[:2, 0] = True  # both requests are ready: the agenda marks them on their ready days
     m.day = 8
     un.deploy()
     assert un.mediators[0].site[0] == 1 and un.has_envoy[1, 0] and not un.has_envoy[0, 0]
