@@ -17,6 +17,10 @@ def _mean(d: dict | None, unit: str = "", scale: float = 1.0) -> str:
     return f"{d['mean'] / scale:,.1f}{unit}{ci}"
 
 
+def _or_dash(value) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
 def summary_table(s: dict) -> str:
     """The headline outcomes of a summary (see RunResult.summary) as aligned text."""
     cfg = s["config"]
@@ -45,7 +49,7 @@ def summary_table(s: dict) -> str:
         ]
     rows += [
         ("", ""),
-        ("median days to escalation", f"{s['time_to_escalation']['median']}" if s["time_to_escalation"]["median"] is not None else "-"),
+        ("median days to escalation", _or_dash(s["time_to_escalation"]["median"])),
         ("warning lead time (days)", _mean(s["warning"]["lead_time_days"])),
         ("warning-to-action gap (days)", _mean(s["warning_to_action_gap_days"])),
         ("warning-to-envoy gap (days)", _mean(s["warning_to_envoy_gap_days"])),

@@ -80,7 +80,7 @@ def unknown_keys(node: Any, schema: type = RunConfig, prefix: str = "") -> list[
         return []
     hints = typing.get_type_hints(schema)
     found = []
-    for key in node.keys():
+    for key in node:
         if key not in hints:
             close = difflib.get_close_matches(str(key), list(hints), n=1)
             hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
@@ -90,7 +90,7 @@ def unknown_keys(node: Any, schema: type = RunConfig, prefix: str = "") -> list[
         if is_dataclass(kind):
             found += unknown_keys(child, kind, f"{prefix}{key}.")
         elif typing.get_origin(kind) is dict and is_dataclass(typing.get_args(kind)[1]):
-            for name in child.keys():
+            for name in child:
                 found += unknown_keys(child[name], typing.get_args(kind)[1], f"{prefix}{key}.{name}.")
     return found
 
