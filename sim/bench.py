@@ -16,7 +16,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 
 from sim.config import RunConfig
 from sim.runner import resolve, simulate, twin_config

@@ -7,8 +7,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim.config import RunConfig
-from sim.runner import resolve, simulate
 from sim.results import world_outcomes
+from sim.runner import resolve, simulate
 from sim.stats import Z95
 
 
