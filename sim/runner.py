@@ -12,7 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import RunConfig, ScenarioConfig
+from sim.config import RunConfig, ScenarioConfig, load_scenario
 from sim.model import PreventiveDiplomacyModel
 from sim.results import RunResult, world_outcomes
 from sim.validation import ConfigError, unknown_keys, validate
@@ -44,6 +44,21 @@ def resolve(cfg: Any, policy_overrides: dict | None = None) -> RunConfig:
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError([str(exc).strip().splitlines()[0]]) from exc
+
+
+def configure(*overrides: str) -> RunConfig:
+    """A resolved RunConfig from Hydra-style dotted overrides, for use from Python:
+    ``configure("scenario=kenya_2008", "policy.flexibility=0.9", "replicates=2000")``.
+    ``scenario=NAME`` picks a preset from configs/scenario/; the other overrides apply on top."""
+    rest = [o for o in overrides if not o.startswith("scenario=")]
+    node = OmegaConf.structured(RunConfig)
+    for o in overrides:
+        if o.startswith("scenario="):
+            try:
+                node.scenario = OmegaConf.structured(load_scenario(o.split("=", 1)[1]))
+            except ValueError as err:
+                raise ConfigError([str(err)]) from err
+    return resolve(OmegaConf.merge(node, OmegaConf.from_dotlist(rest)))
 
 
 def twin_config(cfg: Any) -> RunConfig:

@@ -8,13 +8,17 @@ from omegaconf import OmegaConf
 
 from sim.config import RunConfig
 from sim.results import world_outcomes
-from sim.runner import resolve, simulate
+from sim.runner import configure, resolve, simulate
 from sim.stats import Z95
 
 
 def make_config(*overrides: str, **kw) -> RunConfig:
-    """A resolved RunConfig from dotted overrides, e.g. make_config("policy.flexibility=0.2")."""
-    node = OmegaConf.merge(OmegaConf.structured(RunConfig), OmegaConf.from_dotlist(list(overrides)))
+    """A resolved RunConfig from dotted overrides, e.g. make_config("policy.flexibility=0.2");
+    keyword arguments (``a__b=value``) set structured values such as lists and dicts."""
+    cfg = configure(*overrides)
+    if not kw:
+        return cfg
+    node = OmegaConf.structured(cfg)
     for key, value in kw.items():
         OmegaConf.update(node, key.replace("__", "."), value, merge=True)
     return resolve(node)
