@@ -1,0 +1,83 @@
+"""The sweep benchmark: the default lag_sweep on the joblib launcher, with two workers and with one.
+
+    python -m sim.sweep.bench                # the full showcase: 72 points x 1,000 worlds x 365 days
+    python -m sim.sweep.bench --quick        # a smoke run: 200 worlds per point
+
+It prints, for each worker count: the wall time of the whole ``pdsim -m +experiment=lag_sweep``
+command (Python start-up, Hydra, planning, jobs, merge and curves included); then the speed-up of two
+workers over one; and Hydra's own overhead per point, measured on the one-worker run as
+(wall time - time spent inside the jobs) / points. The targets (issue 3) on a 2-core machine:
+two workers <= 60 s, speed-up >= 1.6, overhead <= 0.2 s per point. A command, not a timed test:
+timings depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+TARGET_WALL, TARGET_SPEEDUP, TARGET_OVERHEAD = 60.0, 1.6, 0.2
+
+
+def run_sweep(sweep_dir: Path, workers: int, extra: list[str]) -> tuple[float, pd.DataFrame]:
+    """Wall time of one whole sweep command, and its table."""
+    cmd = [sys.executable, "-m", "sim.cli", "-m", "+experiment=lag_sweep", f"hydra.launcher.n_jobs={workers}",
+           f"hydra.sweep.dir={sweep_dir}", *extra]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=sweep_dir.parent)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"bench: the sweep failed:\n{proc.stderr[-3000:]}")
+    return wall, pd.read_parquet(sweep_dir / "results.parquet")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pdsim-sweep-bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="200 worlds per point instead of 1,000")
+    parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for both runs")
+    args = parser.parse_args(argv)
+    extra = (["replicates=200"] if args.quick else []) + list(args.overrides)
+    cores = os.cpu_count() or 1
+    print(f"pdsim sweep benchmark: lag_sweep {' '.join(extra)} on {cores} cores, joblib launcher; "
+          f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine slows both runs)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="pdsim-bench-") as tmp:
+        results = {}
+        for workers in (2, 1):
+            wall, df = run_sweep(Path(tmp) / f"workers{workers}", workers, extra)
+            results[workers] = (wall, df)
+            sim = (df["timing.simulation_seconds"] + df["timing.counterfactual_seconds"]).sum()
+            size = f"{len(df)} points x {df['replicates'].iloc[0]:,} worlds x {df['horizon_days'].iloc[0]} days"
+            print(f"  {workers} worker{'s' if workers > 1 else ' '}: {size} (+ twin): {wall:6.1f} s wall "
+                  f"(sum over points: model {sim:.1f} s, jobs {df['wall_seconds'].sum():.1f} s)", flush=True)
+    (w2, df2), (w1, df1) = results[2], results[1]
+    points = len(df1)
+    speedup = w1 / w2
+    overhead = (w1 - df1["wall_seconds"].sum()) / points
+    model1 = df1["timing.simulation_seconds"] + df1["timing.counterfactual_seconds"]
+    in_job = (df1["wall_seconds"] - model1).mean()
+    same = bool((df1.set_index("config_hash")["escalation.count"]
+                 == df2.set_index("config_hash")["escalation.count"]).all())
+
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    print(f"  two workers: {w2:.1f} s wall (target <= {TARGET_WALL:.0f} s): {verdict(w2 <= TARGET_WALL)}")
+    print(f"  speed-up, two workers over one: {speedup:.2f}x (target >= {TARGET_SPEEDUP}x): "
+          f"{verdict(speedup >= TARGET_SPEEDUP)}")
+    print(f"  Hydra overhead per point (one worker: wall - time in jobs, / points): {overhead:.3f} s "
+          f"(target <= {TARGET_OVERHEAD} s): {verdict(overhead <= TARGET_OVERHEAD)}")
+    print(f"  inside each job, besides the model: {in_job:.3f} s per point (validation, saving files, row)")
+    print(f"  same outcomes with one and two workers (common random numbers): {same}")
+    print(f"  load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
