@@ -256,3 +256,41 @@ def test_lag_sweep_is_the_showcase_size(hydra_loader):
     assert len(levels["policy.warning_to_action_lag_days"]) >= 8
     assert len(levels["policy.flexibility"]) == len(levels["policy.partnership"]) == 3
     assert master.replicates == 1000 and master.horizon_days == 365 and master.counterfactual.enabled
+
+
+def launcher_config(loader, *overrides: str):
+    return loader.load_configuration("config", list(overrides), run_mode=RunMode.MULTIRUN).hydra.launcher
+
+
+def test_default_launcher_is_joblib_on_all_cores(hydra_loader):
+    launcher = launcher_config(hydra_loader)
+    assert launcher._target_.endswith("JoblibLauncher") and launcher.n_jobs == -1
+
+
+def test_slurm_preset_composes_with_one_core_per_point(hydra_loader, monkeypatch):
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    monkeypatch.setenv("PDSIM_SLURM_PARTITION", "short")
+    launcher = launcher_config(hydra_loader, "hydra/launcher=slurm", "hydra.launcher.account=proj")
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert launcher.cpus_per_task == 1 and launcher.partition == "short" and launcher.account == "proj"
+    assert launcher_config(hydra_loader, "hydra/launcher=submitit_slurm")._target_.endswith("SlurmLauncher")
+
+
+def test_ray_cluster_preset_takes_its_address_from_the_environment(hydra_loader, monkeypatch):
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher")
+    monkeypatch.setenv("RAY_ADDRESS", "ray://head:10001")
+    launcher = launcher_config(hydra_loader, "hydra/launcher=ray_cluster")
+    assert launcher.ray.init.address == "ray://head:10001" and launcher.ray.remote.num_cpus == 1
+    monkeypatch.delenv("RAY_ADDRESS")
+    assert launcher_config(hydra_loader, "hydra/launcher=ray_cluster").ray.init.address == "auto"
+    assert launcher_config(hydra_loader, "hydra/launcher=ray").ray.init.address is None  # local instance
+
+
+def test_submitit_launcher_runs_a_sweep_locally(tmp_path):
+    """The submitit code path (the one Slurm uses), with submitit's local executor."""
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    sweep = tmp_path / "sweep"
+    pdsim("hydra/launcher=submitit_local", "policy.flexibility=0.2,0.8", "replicates=20", "horizon_days=20",
+          "output.plot=false", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    df = pd.read_parquet(sweep / "results.parquet")
+    assert sorted(df["param.policy.flexibility"]) == [0.2, 0.8]
