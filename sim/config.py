@@ -238,8 +238,18 @@ class CounterfactualConfig:
     """The twin run: same random numbers, a different policy (§59-60)."""
 
     enabled: bool = True
-    #: Policy fields the twin changes; the default twin does not intervene at all.
-    policy: dict[str, Any] = field(default_factory=lambda: {"intervene": False})
+    #: Policy fields the twin changes, e.g. {warning_to_action_lag_days: 90}. Empty (the default):
+    #: the twin does not intervene at all.
+    policy: dict[str, Any] = field(default_factory=dict)
+
+
+#: The default twin's policy change: nobody acts.
+NO_INTERVENTION = {"intervene": False}
+
+
+def twin_policy(counterfactual: CounterfactualConfig) -> dict[str, Any]:
+    """The policy fields the twin changes (the default twin does not intervene)."""
+    return dict(counterfactual.policy) or dict(NO_INTERVENTION)
 
 
 @dataclass

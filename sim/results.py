@@ -20,7 +20,7 @@ import numpy as np
 
 from sim import __version__
 from sim.agents import NEVER
-from sim.config import RunConfig
+from sim.config import RunConfig, twin_policy
 from sim.stats import mean_interval, paired_difference, proportion
 
 SURVIVAL_DAYS = (30, 60, 90, 180, 270, 365, 730)
@@ -195,7 +195,7 @@ class RunResult:
         n_prevented = prevented["x_only"] - prevented["y_only"]
         averted_mean = float(averted.mean())
         return {
-            "policy": dict(self.config.counterfactual.policy),
+            "policy": twin_policy(self.config.counterfactual),
             "escalation_probability": float(t["escalated"].mean()),
             "escalation": proportion(t["escalated"]),
             "war": proportion(t["war"]),

@@ -12,7 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import RunConfig, ScenarioConfig, load_scenario
+from sim.config import NO_INTERVENTION, RunConfig, ScenarioConfig, load_scenario
 from sim.model import PreventiveDiplomacyModel
 from sim.results import RunResult, world_outcomes
 from sim.validation import ConfigError, unknown_keys, validate
@@ -62,11 +62,13 @@ def configure(*overrides: str) -> RunConfig:
 
 
 def twin_config(cfg: Any) -> RunConfig:
-    """The counterfactual twin: the same configuration with the counterfactual policy fields."""
-    base = cfg if isinstance(cfg, (DictConfig, dict)) else OmegaConf.structured(cfg)
-    overrides = OmegaConf.select(OmegaConf.create(base) if isinstance(base, dict) else base,
-                                 "counterfactual.policy") or {}
-    return resolve(base, OmegaConf.to_container(overrides) if not isinstance(overrides, dict) else overrides)
+    """The counterfactual twin: the same configuration with the counterfactual policy fields
+    (no intervention at all when none are given)."""
+    base = OmegaConf.structured(cfg) if isinstance(cfg, RunConfig) else OmegaConf.create(cfg)
+    overrides = OmegaConf.select(base, "counterfactual.policy") or {}
+    if not isinstance(overrides, dict):
+        overrides = OmegaConf.to_container(overrides)
+    return resolve(base, overrides or NO_INTERVENTION)
 
 
 def simulate(config: RunConfig, progress: Callable[[int, int], None] | None = None):

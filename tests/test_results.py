@@ -96,3 +96,15 @@ def test_main_job_writes_summary_table_and_plot(tmp_path):
     assert s["replicates"] == 200 and s["scenario"] == "generic"
     assert (out / "tension.png").stat().st_size > 10_000
     assert not math.isnan(s["escalation"]["probability"])
+
+
+def test_twin_can_be_a_second_policy():
+    """The counterfactual need not be 'no intervention': here it is the same policy, slower."""
+    result = run(make_config("replicates=2000", "policy.warning_to_action_lag_days=0",
+                             **{"counterfactual__policy": {"warning_to_action_lag_days": 90}}))
+    s = result.summary()
+    assert result.twin_model.policy.warning_to_action_lag_days == 90
+    assert result.twin_model.policy.intervene
+    assert s["counterfactual"]["policy"] == {"warning_to_action_lag_days": 90}
+    assert s["counterfactual"]["prevented"]["ci_low"] > 0  # acting at once prevents escalations a slow twin misses
+    assert s["counterfactual"]["prevented"]["worlds_induced"] >= 0
