@@ -44,7 +44,7 @@ def run_job(cfg: DictConfig) -> dict:
     from sim.runner import resolve, run
     from sim.sweep import job as sweep
 
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     out = Path(HydraConfig.get().runtime.output_dir)
     point = sweep.in_sweep()
     if point and sweep.already_done(lambda: resolve(cfg), out):  # resume: this point's row is whole
@@ -56,7 +56,7 @@ def run_job(cfg: DictConfig) -> dict:
     if cfg.output.plot:
         tension_plot(result, out / "tension.png")
     if point:  # one line per point, and the point's row for the sweep's table
-        sweep.record_point(cfg, result.config, summary, time.perf_counter() - start)
+        sweep.record_point(cfg, result.config, summary, time.perf_counter() - start, started_at)
         print(f"point {HydraConfig.get().job.num}: {sweep.point_line(summary)}")
         return summary
     print(summary_table(summary))

@@ -5,8 +5,9 @@
 
 It prints, for each worker count: the wall time of the whole ``pdsim -m +experiment=lag_sweep``
 command (Python start-up, Hydra, planning, jobs, merge and curves included); then the speed-up of two
-workers over one; and Hydra's own overhead per point, measured on the one-worker run as
-(wall time - time spent inside the jobs) / points. The targets (issue 3) on a 2-core machine:
+workers over one; and Hydra's own overhead per point, measured on the one-worker run as the
+mean gap between one job's end and the next one's start (the fixed start-up and merge costs are
+printed separately). The targets (issue 3) on a 2-core machine:
 two workers <= 60 s, speed-up >= 1.6, overhead <= 0.2 s per point. A command, not a timed test:
 timings depend on the machine and its load.
 """
@@ -21,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 TARGET_WALL, TARGET_SPEEDUP, TARGET_OVERHEAD = 60.0, 1.6, 0.2
@@ -59,7 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     (w2, df2), (w1, df1) = results[2], results[1]
     points = len(df1)
     speedup = w1 / w2
-    overhead = (w1 - df1["wall_seconds"].sum()) / points
+    # One worker runs the jobs back to back: the gap between one job's end and the next one's start is
+    # Hydra's own per-point work (composing the point's config, logging, .hydra files, dispatch).
+    jobs = df1.sort_values("started_at")
+    gaps = (jobs["started_at"].iloc[1:].to_numpy() - jobs["finished_at"].iloc[:-1].to_numpy())
+    overhead = float(gaps.mean())
+    spans = float((jobs["finished_at"] - jobs["started_at"]).sum())
+    fixed = w1 - spans - float(gaps.sum())
     model1 = df1["timing.simulation_seconds"] + df1["timing.counterfactual_seconds"]
     in_job = (df1["wall_seconds"] - model1).mean()
     same = bool((df1.set_index("config_hash")["escalation.count"]
@@ -71,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  two workers: {w2:.1f} s wall (target <= {TARGET_WALL:.0f} s): {verdict(w2 <= TARGET_WALL)}")
     print(f"  speed-up, two workers over one: {speedup:.2f}x (target >= {TARGET_SPEEDUP}x): "
           f"{verdict(speedup >= TARGET_SPEEDUP)}")
-    print(f"  Hydra overhead per point (one worker: wall - time in jobs, / points): {overhead:.3f} s "
-          f"(target <= {TARGET_OVERHEAD} s): {verdict(overhead <= TARGET_OVERHEAD)}")
+    print(f"  Hydra overhead per point (one worker, between consecutive jobs): {overhead:.3f} s mean, "
+          f"{np.median(gaps):.3f} s median (target <= {TARGET_OVERHEAD} s): {verdict(overhead <= TARGET_OVERHEAD)}")
+    print(f"  fixed cost per sweep (start-up, checking {points} points, merge, curves): {fixed:.1f} s; all in, "
+          f"(wall - time in jobs) / points = {(w1 - spans) / points:.3f} s")
     print(f"  inside each job, besides the model: {in_job:.3f} s per point (validation, saving files, row)")
     print(f"  same outcomes with one and two workers (common random numbers): {same}")
     print(f"  load average after: {os.getloadavg()[0]:.2f}")

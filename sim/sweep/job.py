@@ -5,6 +5,7 @@ Called from :func:`sim.cli.run_job` in multirun mode only; a single run is unaff
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,11 @@ def already_done(config: Callable[[], Any], directory: Path) -> bool:
     return same_code(row, __version__, git_commit())
 
 
-def record_point(cfg: DictConfig, config, summary: dict, wall_seconds: float) -> Path:
-    """Write the point's row (atomically) into its job directory."""
+def record_point(cfg: DictConfig, config, summary: dict, wall_seconds: float, started_at: float) -> Path:
+    """Write the point's row (atomically) into its job directory.
+
+    ``started_at`` (epoch seconds) and the row's ``finished_at`` time the job inside Hydra's launch,
+    so the gaps between jobs measure Hydra's own overhead (python -m sim.sweep.bench)."""
     hc = HydraConfig.get()
     row = make_row(
         summary,
@@ -64,6 +68,7 @@ def record_point(cfg: DictConfig, config, summary: dict, wall_seconds: float) ->
         overrides=list(hc.overrides.task),
         wall_seconds=wall_seconds,
     )
+    row |= {"started_at": started_at, "finished_at": time.time()}
     return write_row(row, job_dir())
 
 
