@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from sim.config import NO_INTERVENTION, RunConfig, ScenarioConfig, load_scenario
 from sim.model import PreventiveDiplomacyModel
