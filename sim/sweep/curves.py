@@ -34,6 +34,16 @@ def _short(key: str) -> str:
     return key.rsplit(".", 1)[-1].replace("_", " ")
 
 
+def _unit(key: str) -> str:
+    """The lever's unit from the schema ('' for keys outside it, e.g. a config group)."""
+    from sim.sweep.design import _schema_field
+
+    try:
+        return _schema_field(key)[0].metadata.get("unit", "")
+    except (AttributeError, StopIteration):
+        return ""
+
+
 def _numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
@@ -66,32 +76,39 @@ def curves_plot(df: pd.DataFrame, x: str, groups: list[str], path: Path, title: 
         xpos = df[xcol]
     levels = [sorted(df[f"param.{g}"].dropna().unique().tolist(), key=str) for g in groups]
     combos = list(itertools.product(*levels)) or [()]
-    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(len(combos), 1)))
-    for colour, combo in zip(colours, combos, strict=True):
+    # Colour tells the first other lever's level, line style the second's, the marker any further one,
+    # so that nine lines stay readable.
+    colour_of = dict(zip(levels[0], plt.get_cmap("viridis")(np.linspace(0, 0.85, len(levels[0]))),
+                         strict=True)) if groups else {}
+    styles, markers = ("-", "--", ":", "-."), ("o", "s", "^", "D", "v")
+    for combo in combos:
         mask = np.ones(len(df), dtype=bool)
         for g, level in zip(groups, combo, strict=True):
             mask &= (df[f"param.{g}"] == level).to_numpy()
         if not mask.any():
             continue
+        colour = colour_of.get(combo[0], "tab:blue") if combo else "tab:blue"
+        style = styles[levels[1].index(combo[1]) % len(styles)] if len(combo) > 1 else "-"
+        marker = markers[levels[2].index(combo[2]) % len(markers)] if len(combo) > 2 else "o"
         order = np.argsort(xpos[mask].to_numpy(), kind="stable")
         xs = xpos[mask].to_numpy()[order]
         label = ", ".join(f"{_short(g)} {level}" for g, level in zip(groups, combo, strict=True)) or None
         for ax, (col, lo, hi, _) in zip(axes[:, 0], panels, strict=True):
             ys = df[col][mask].to_numpy(dtype=float)[order]
-            ax.plot(xs, ys, marker="o", ms=3, lw=1.5, color=colour, label=label)
+            ax.plot(xs, ys, marker=marker, ms=3, lw=1.5, ls=style, color=colour, label=label)
             if lo in df and hi in df:
                 ax.fill_between(xs, df[lo][mask].to_numpy(dtype=float)[order],
-                                df[hi][mask].to_numpy(dtype=float)[order], color=colour, alpha=0.18, lw=0)
+                                df[hi][mask].to_numpy(dtype=float)[order], color=colour, alpha=0.08, lw=0)
     for ax, (_, _, _, ylabel) in zip(axes[:, 0], panels, strict=True):
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylim(0, 1)
     if groups:
-        axes[0, 0].legend(fontsize=7, ncol=2 if len(combos) > 6 else 1, loc="best")
+        axes[0, 0].legend(fontsize=7, ncol=2 if len(combos) > 6 else 1, loc="best", framealpha=0.8)
     bottom = axes[-1, 0]
     if categorical:
         bottom.set_xticks(range(len(cats)), [str(c) for c in cats])
-    bottom.set_xlabel(x)
+    bottom.set_xlabel(f"{x} ({_unit(x)})" if _unit(x) else x)
     r = df["replicates"].iloc[0] if "replicates" in df else "?"
     seed = df["seed"].iloc[0]
     fig.suptitle(title or f"{len(df)} points, {r} worlds each, seed {seed}; bands: 95 % intervals",
