@@ -127,7 +127,10 @@ class PointLoader:
         values = [o for o in parsed if self._is_value(o, probe)]
         structural = tuple(o.input_line for o in parsed if o not in values)
         if structural not in self.cache:
-            self.cache[structural] = self.loader.load_sweep_config(self.master, list(structural))
+            composed = self.loader.load_sweep_config(self.master, list(structural))
+            with open_dict(composed):
+                composed.pop("hydra", None)  # the job's config has no hydra node; copying it is waste
+            self.cache[structural] = composed
         cfg = copy.deepcopy(self.cache[structural])
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         return cfg
