@@ -36,10 +36,10 @@ def _short(key: str) -> str:
 
 def _unit(key: str) -> str:
     """The lever's unit from the schema ('' for keys outside it, e.g. a config group)."""
-    from sim.sweep.design import _schema_field
+    from sim.sweep.design import schema_field
 
     try:
-        return _schema_field(key)[0].metadata.get("unit", "")
+        return schema_field(key)[0].metadata.get("unit", "")
     except (AttributeError, StopIteration):
         return ""
 

@@ -24,7 +24,7 @@ class Lever:
     integer: bool
 
 
-def _schema_field(key: str):
+def schema_field(key: str):
     node: Any = RunConfig()
     *path, last = key.split(".")
     for part in path:
@@ -35,7 +35,7 @@ def _schema_field(key: str):
 def declared_lever(key: str, low: float | None = None, high: float | None = None) -> Lever:
     """A lever with the schema's range, optionally narrowed; raises ValueError naming the problem."""
     try:
-        f, default = _schema_field(key)
+        f, default = schema_field(key)
     except (AttributeError, StopIteration):
         raise ValueError(f"{key} is not a parameter of the schema (see sim/config.py)") from None
     lo, hi = f.metadata.get("range", (None, None))

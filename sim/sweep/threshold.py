@@ -240,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pdsim-threshold: {' '.join(str(err).split())}", file=sys.stderr)
             return 2
         raise
-    from sim.sweep.design import _schema_field
+    from sim.sweep.design import schema_field
 
-    unit = _schema_field(args.lever)[0].metadata.get("unit", "")
+    unit = schema_field(args.lever)[0].metadata.get("unit", "")
     print(report(result, unit))
     print(f"({len(result.evaluations)} values, {sum(e.replicates for e in result.evaluations)} worlds, "
           f"{time.perf_counter() - t:.1f} s)")
