@@ -164,6 +164,25 @@ def test_kill_9_midway_loses_no_finished_point(tmp_path):
         assert df.loc[df["config_hash"] == h, "timestamp"].item() == stamp
 
 
+def test_ctrl_c_keeps_the_finished_points_in_the_table(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = [*PDSIM, "-m", "policy.warning_to_action_lag_days=0,5,10,15,20,25", "replicates=300",
+            "horizon_days=120", "output.plot=false", "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}"]
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(sweep.glob(f"*/{ROW_FILE}"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted; run the same command" in err and "Traceback" not in err
+    rows = list(sweep.glob(f"*/{ROW_FILE}"))
+    assert 2 <= len(rows) < 6
+    df = pd.read_parquet(sweep / "results.parquet")
+    assert sorted(df["config_hash"]) == sorted(read_row(p)["config_hash"] for p in rows)
+
+
 def test_rows_are_written_atomically(tmp_path):
     row = {"config_hash": "abc", "escalation.probability": float("nan"), "version": "0"}
     path = write_row(row, tmp_path)

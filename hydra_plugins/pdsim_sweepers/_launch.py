@@ -61,6 +61,7 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     returns: list[Sequence[JobReturn]] = []
     first = next_job_number(sweep_dir)
     size = sweeper.max_batch_size or len(todo) or 1
+    interrupted = False
     try:
         if todo:
             with SweepProgress(sweep_dir, first, len(todo), already):
@@ -68,6 +69,8 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
                     chunk = todo[start:start + size]
                     returns.append(sweeper.launcher.launch([p.overrides for p in chunk],
                                                            initial_job_idx=first + start))
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         # Even after Ctrl-C or a failed job, every finished point goes into the table.
         df, files = write_table(sweep_dir)
@@ -79,6 +82,10 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
             print(f"[pdsim sweep] {len(df)}/{len({p.config_hash for p in points})} points in the table, "
                   f"{duration(time.perf_counter() - tic)}: " + ", ".join(str(f) for f in files),
                   file=sys.stderr, flush=True)
+    if interrupted:
+        print(f"[pdsim sweep] interrupted; run the same command with hydra.sweep.dir={sweep_dir} "
+              "to simulate the missing points", file=sys.stderr, flush=True)
+        sys.exit(130)
     for batch_returns in returns:
         for r in batch_returns:
             _ = r.return_value  # re-raises a job's failure, as Hydra's basic sweeper does

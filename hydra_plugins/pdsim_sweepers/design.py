@@ -40,6 +40,9 @@ class DesignSweeperConf:
     morris_levels: int = 4
     second_order: bool = False
     max_batch_size: Optional[int] = None  # noqa: UP045
+    #: Accepted so that an experiment's settings for the grid sweeper do not break a design run.
+    curve_x: Optional[str] = None  # noqa: UP045
+    title: str = ""
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="design", node=DesignSweeperConf, provider="pdsim")
@@ -52,7 +55,7 @@ def _value(x: float, integer: bool) -> str:
 class DesignSweeper(Sweeper):
     def __init__(self, method: str = "lhs", n: int = 20, seed: int = 0, params: dict | None = None,
                  levers: list[str] | None = None, morris_levels: int = 4, second_order: bool = False,
-                 max_batch_size: int | None = None) -> None:
+                 max_batch_size: int | None = None, curve_x: str | None = None, title: str = "") -> None:
         self.method, self.n, self.seed = method, n, seed
         self.params = dict(params or {})
         self.levers_asked = list(levers) if levers else None
