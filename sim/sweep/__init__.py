@@ -4,11 +4,13 @@ Modules, one job each:
 
 - :mod:`sim.sweep.rows`      a point's row (flattened summary + parameters + provenance), its config
                              hash, and the atomic write into the job directory;
+- :mod:`sim.sweep.job`       the job's side: skip a point already done, record the point's row;
 - :mod:`sim.sweep.plan`      compose and validate every point before any job starts, and decide
                              which points a resumed sweep still has to simulate;
 - :mod:`sim.sweep.table`     merge the rows of a sweep directory into results.parquet / results.csv;
 - :mod:`sim.sweep.curves`    outcome curves (escalation probability vs the swept lever, with bands);
 - :mod:`sim.sweep.progress`  points done / total and time left, watched from the sweep directory;
+- :mod:`sim.sweep.design`    Latin hypercube, Morris and Sobol designs over declared lever ranges;
 - :mod:`sim.sweep.threshold` the threshold finder (bisection with common random numbers);
 - :mod:`sim.sweep.bench`     the sweep benchmark command.
 

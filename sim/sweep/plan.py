@@ -181,7 +181,6 @@ def existing_rows(sweep_dir: Path, version: str, commit: str | None) -> dict[str
     for path in sorted(sweep_dir.rglob(ROW_FILE)):
         row = read_row(path)
         if row and same_code(row, version, commit):
-            row["_job_dir"] = str(path.parent)
             old = rows.get(row["config_hash"])
             if old is None or str(row.get("timestamp")) >= str(old.get("timestamp")):
                 rows[row["config_hash"]] = row

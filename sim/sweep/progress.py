@@ -56,11 +56,14 @@ class SweepProgress:
               file=self.stream, flush=True)
 
     def _watch(self) -> None:
-        last = -1
+        last, last_time = -1, 0.0
         while not self._stop.wait(self.every):
             self.done = self.count()
-            if self.done != last:
-                last = self.done
+            now = time.perf_counter()
+            # A line per second for a short sweep, one per 10 s after the first minute of a long one.
+            quiet = 2.0 if now - self.start_time < 60 else 10.0
+            if self.done != last and now - last_time >= quiet:
+                last, last_time = self.done, now
                 self._report()
 
     def __enter__(self):
