@@ -212,6 +212,8 @@ def test_progress_status_estimates_time_left():
         (["policy.warning_to_action_lag_days=7,-3"], ["point 1", "policy.warning_to_action_lag_days = -3",
                                                       "allowed 0 <= value <= 730"]),
         (["policy.tool=envoy,bazooka"], ["point 1 (policy.tool=bazooka)", "choose one of statement"]),
+        (["+experiment=flexibility_vs_local_preference", "scenario=kenya_2008"],
+         ["scenario.sites.A does not exist", "scenario.sites has Kenya, Uganda, Tanzania"]),
     ],
 )
 def test_bad_input_is_reported_before_any_job_starts(tmp_path, overrides, expected):

@@ -69,17 +69,26 @@ def _did_you_mean(key: str, candidates: list[str]) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def _first_lines(exc: BaseException) -> str:
-    """The informative part of a Hydra/OmegaConf error, on one line, without the stack."""
+def _first_lines(exc: BaseException, base: DictConfig | None = None) -> str:
+    """The informative part of a Hydra/OmegaConf error, on one line, without the stack.
+
+    ``base`` (the sweep's config without the point's overrides) lets a missing key be answered with
+    the keys that do exist there, e.g. the site names of the chosen scenario."""
     text = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
     cause = exc.__cause__
     if cause is not None and str(cause).strip() and str(cause).strip() not in text:
         text += " " + " ".join(line.strip() for line in str(cause).strip().splitlines() if line.strip())
     unknown = re.search(r"Key '([^']+)' not in '([^']+)'", text)
+    missing = re.search(r"Key '([^']+)' is not in struct", text)
     full = re.search(r"full_key: (\S+)", text)
     if unknown and full:  # a key the schema does not have: say so plainly, and suggest the near miss
         return (f"{full.group(1)} is not a parameter ({unknown.group(2)} has no field '{unknown.group(1)}')"
                 + _did_you_mean(full.group(1), known_keys()))
+    if missing and full:  # e.g. a site name the chosen scenario does not have
+        parent = full.group(1).rpartition(".")[0]
+        node = OmegaConf.select(base, parent, default=None) if base is not None and parent else None
+        choices = f": {parent} has {', '.join(map(str, node.keys()))}" if OmegaConf.is_dict(node) else ""
+        return f"{full.group(1)} does not exist in this configuration{choices}"
     return text
 
 
@@ -151,7 +160,7 @@ def plan_points(
         try:
             config, cfg = compose_point(load, list(overrides))
         except Exception as exc:  # noqa: BLE001 -- any composition error is the user's input
-            found.append(f"{label}: {_first_lines(exc)}")
+            found.append(f"{label}: {_first_lines(exc, getattr(load, 'master', None))}")
             continue
         # (The twin differs only by counterfactual.policy, whose values problems() checks too.)
         bad = unknown_keys(cfg) + problems(config)
