@@ -27,7 +27,7 @@ from sim.runner import resolve
 from sim.sweep import ROW_FILE
 from sim.sweep.plan import PointLoader, plan_points
 from sim.sweep.progress import status
-from sim.sweep.rows import config_hash, read_row, write_row
+from sim.sweep.rows import config_hash, model_code_hash, read_row, write_row
 from sim.sweep.table import write_table
 
 PDSIM = [sys.executable, "-m", "sim.cli"]
@@ -136,6 +136,20 @@ def test_extended_sweep_runs_only_the_new_points(tmp_path):
     assert df["param.policy.flexibility"].tolist() == [0.2, 0.5, 0.8]  # in the order the sweep declares
     old = df[df["config_hash"].isin(first["config_hash"])]
     assert old["timestamp"].tolist() == first["timestamp"].tolist()  # the old rows were kept, not redone
+
+
+def test_rows_from_other_model_code_are_simulated_again(tmp_path):
+    """A row counts as done only if the model source that wrote it is the one about to run."""
+    sweep = tmp_path / "sweep"
+    pdsim("policy.flexibility=0.2,0.8", *TINY, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    stale = sweep / "0" / ROW_FILE
+    row = json.loads(stale.read_text())
+    assert row["code_hash"] == model_code_hash()
+    stale.write_text(json.dumps(row | {"code_hash": "an older model", "timestamp": "2000-01-01T00:00:00+00:00"}))
+    proc = pdsim("policy.flexibility=0.2,0.8", *TINY, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert "1 already done, 1 to simulate" in proc.stderr
+    df = pd.read_parquet(sweep / "results.parquet")
+    assert len(df) == 2 and set(df["code_hash"]) == {model_code_hash()}  # the newer row wins
 
 
 def test_kill_9_midway_loses_no_finished_point(tmp_path):

@@ -25,7 +25,6 @@ def fail(message: str) -> None:
 def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **plan_extra: Any) -> list:
     """Plan, launch and merge a sweep of ``batch`` (one override list per point)."""
     from sim import __version__
-    from sim.results import git_commit
     from sim.sweep.curves import draw_for_sweep
     from sim.sweep.plan import (
         PointLoader,
@@ -37,6 +36,7 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
         to_simulate,
     )
     from sim.sweep.progress import SweepProgress, duration
+    from sim.sweep.rows import model_code_hash
     from sim.sweep.table import write_table
 
     config = sweeper.config
@@ -51,11 +51,11 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     sweep_dir = Path(str(config.hydra.sweep.dir))
     sweep_dir.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(config, sweep_dir / "multirun.yaml")
-    done = existing_rows(sweep_dir, __version__, git_commit())
+    done = existing_rows(sweep_dir, __version__, model_code_hash())
     todo = to_simulate(points, done)
     save_plan(sweep_dir, points, swept, **plan_extra)
     already = len({p.config_hash for p in points}) - len(todo)
-    print(f"[pdsim sweep] {len(points)} points checked in {checked:.1f} s; "
+    print(f"[pdsim sweep] {len(points)} point{'s' if len(points) != 1 else ''} checked in {checked:.1f} s; "
           f"{already} already done, {len(todo)} to simulate -> {sweep_dir}", file=sys.stderr, flush=True)
 
     returns: list[Sequence[JobReturn]] = []

@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import __version__
 from sim.sweep import ROW_FILE
-from sim.sweep.rows import config_hash, make_row, read_row, same_code, write_row
+from sim.sweep.rows import config_hash, make_row, model_code_hash, read_row, same_code, write_row
 
 
 def in_sweep() -> bool:
@@ -44,14 +44,12 @@ def point_params(cfg: DictConfig) -> dict[str, Any]:
 
 def already_done(config: Callable[[], Any], directory: Path) -> bool:
     """A whole row for this very configuration, from the same model code, is already in the job dir."""
-    from sim.results import git_commit
-
     if not (directory / ROW_FILE).exists():  # the common case: skip the cost of hashing
         return False
     row = read_row(directory / ROW_FILE)
     if not row or row["config_hash"] != config_hash(config()):
         return False
-    return same_code(row, __version__, git_commit())
+    return same_code(row, __version__, model_code_hash())
 
 
 def record_point(cfg: DictConfig, config, summary: dict, wall_seconds: float, started_at: float) -> Path:

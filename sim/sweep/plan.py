@@ -184,12 +184,12 @@ def plan_points(
     return points
 
 
-def existing_rows(sweep_dir: Path, version: str, commit: str | None) -> dict[str, dict]:
+def existing_rows(sweep_dir: Path, version: str, code: str) -> dict[str, dict]:
     """Rows already in the sweep directory from the same model code, by config hash (newest wins)."""
     rows: dict[str, dict] = {}
     for path in sorted(sweep_dir.rglob(ROW_FILE)):
         row = read_row(path)
-        if row and same_code(row, version, commit):
+        if row and same_code(row, version, code):
             old = rows.get(row["config_hash"])
             if old is None or str(row.get("timestamp")) >= str(old.get("timestamp")):
                 rows[row["config_hash"]] = row

@@ -8,6 +8,7 @@ recognises the points it has already simulated.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -79,6 +80,7 @@ def make_row(
         "horizon_days": summary["horizon_days"],
         "version": summary["version"],
         "git_commit": summary["git_commit"],
+        "code_hash": model_code_hash(),
         "timestamp": summary["timestamp"],
         "wall_seconds": wall_seconds,
         "overrides": " ".join(overrides),
@@ -115,8 +117,20 @@ def read_row(path: str | os.PathLike) -> dict[str, Any] | None:
     return row if isinstance(row, dict) and "config_hash" in row else None
 
 
-def same_code(row: dict[str, Any], version: str, commit: str | None) -> bool:
-    """Was this row simulated by the same model code? (Version always; git commit when both know it.)"""
-    if row.get("version") != version:
-        return False
-    return commit is None or row.get("git_commit") in (None, commit)
+@functools.cache
+def model_code_hash() -> str:
+    """A fingerprint of the model's source: every module of the ``sim`` package outside ``sim.sweep``.
+
+    A resumed sweep reuses a row only if the code that produced it is the code about to run; a git
+    commit would be too coarse (committing an experiment file would void every row) and too fine at
+    once (an uncommitted model edit would not), so the source itself is hashed."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(root.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def same_code(row: dict[str, Any], version: str, code: str) -> bool:
+    """Was this row simulated by the same model code (same version, same model source)?"""
+    return row.get("version") == version and row.get("code_hash") == code
