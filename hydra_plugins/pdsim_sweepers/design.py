@@ -68,6 +68,10 @@ class DesignSweeper(Sweeper):
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
 
+        from sim.sweep.compose import FastSweepConfigLoader
+
+        # Jobs compose their config through this loader: once per config-group combination, not per point.
+        hydra_context = HydraContext(FastSweepConfigLoader.wrap(hydra_context.config_loader), hydra_context.callbacks)
         self.hydra_context, self.config = hydra_context, config
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=task_function, config=config

@@ -14,6 +14,8 @@ from typing import Any, Dict, Optional  # noqa: UP035 -- OmegaConf reads these a
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig
 
 
 @dataclass
@@ -36,6 +38,13 @@ class GridSweeper(BasicSweeper):
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.curve_x = curve_x
         self.title = title
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        # Jobs compose their config through this loader: once per config-group combination, not per point.
+        from sim.sweep.compose import FastSweepConfigLoader
+
+        hydra_context = HydraContext(FastSweepConfigLoader.wrap(hydra_context.config_loader), hydra_context.callbacks)
+        super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> Any:
         from hydra_plugins.pdsim_sweepers._launch import fail, run_points

@@ -8,7 +8,6 @@ rows already in the sweep directory.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 import os
@@ -109,39 +108,18 @@ def compose_point(load: Callable[[list[str]], DictConfig], overrides: list[str])
 
 
 class PointLoader:
-    """Compose point configs fast: Hydra composes once per combination of config-group choices (and of
-    keys the schema does not have, so their errors stay Hydra's); plain value overrides are then
-    applied to a copy the way Hydra applies them after composing (ConfigLoaderImpl's own step)."""
+    """Compose a point's config for planning: the fast sweep loader, without the hydra node."""
 
     def __init__(self, loader: Any, master: DictConfig):
-        from hydra.core.override_parser.overrides_parser import OverridesParser
+        from sim.sweep.compose import FastSweepConfigLoader
 
-        self.loader, self.master = loader, master
-        self.parser = OverridesParser.create(config_loader=loader)
-        self.cache: dict[tuple[str, ...], DictConfig] = {}
-
-    def _is_value(self, override: Any, base: DictConfig | None) -> bool:
-        if override.is_add() or override.is_delete() or override.is_force_add() or override.package:
-            return False
-        if override.key_or_group.startswith("hydra.") or base is None:
-            return False
-        node = OmegaConf.select(base, override.key_or_group, default=None, throw_on_missing=False)
-        return node is not None and not OmegaConf.is_config(node)
+        self.loader = FastSweepConfigLoader.wrap(loader)
+        self.master = master
 
     def __call__(self, overrides: list[str]) -> DictConfig:
-        from hydra._internal.config_loader_impl import ConfigLoaderImpl
-
-        parsed = self.parser.parse_overrides(overrides)
-        probe = next(iter(self.cache.values()), None)
-        values = [o for o in parsed if self._is_value(o, probe)]
-        structural = tuple(o.input_line for o in parsed if o not in values)
-        if structural not in self.cache:
-            composed = self.loader.load_sweep_config(self.master, list(structural))
-            with open_dict(composed):
-                composed.pop("hydra", None)  # the job's config has no hydra node; copying it is waste
-            self.cache[structural] = composed
-        cfg = copy.deepcopy(self.cache[structural])
-        ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+        cfg = self.loader.load_sweep_config(self.master, list(overrides))
+        with open_dict(cfg):
+            cfg.pop("hydra", None)
         return cfg
 
 
