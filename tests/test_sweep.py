@@ -352,6 +352,9 @@ def test_fast_composition_equals_hydras_own(hydra_loader, name):
         hydras = hydra_loader.load_sweep_config(master, overrides)
         assert OmegaConf.to_container(ours) == OmegaConf.to_container(hydras), overrides
         assert OmegaConf.to_yaml(ours) == OmegaConf.to_yaml(hydras)
+        task = OmegaConf.to_container(hydras)
+        del task["hydra"]
+        assert OmegaConf.to_container(fast.load_task_config(master, overrides)) == task  # what planning sees
     assert 1 <= len(fast._bases) <= 3  # composed once per config-group combination, not per point
     shipped = pickle.loads(pickle.dumps(fast))  # what a launcher sends to its workers
     assert shipped._bases.keys() == fast._bases.keys()

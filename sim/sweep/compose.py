@@ -46,6 +46,7 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
+        state.pop("_task_bases", None)  # planning only
         if len(state.get("_bases", {})) > MAX_SHIPPED_BASES:
             state["_bases"] = {}
         return state
@@ -59,13 +60,30 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
         node = OmegaConf.select(base, override.key_or_group, default=None, throw_on_missing=False)
         return node is not None and not OmegaConf.is_config(node)
 
-    def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
+    def _split(self, master_config: DictConfig, sweep_overrides: list[str]):
         parsed = OverridesParser.create(config_loader=self).parse_overrides(list(sweep_overrides))
         probe = next(iter(self._bases.values()), None)
         values = [o for o in parsed if self._is_value(o, probe)]
         structural = tuple(o.input_line for o in parsed if o not in values)
         if structural not in self._bases:
             self._bases[structural] = super().load_sweep_config(master_config, list(structural))
+        return parsed, values, structural
+
+    def load_task_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
+        """The point's config as the job's task function sees it (no hydra node); for planning."""
+        _, values, structural = self._split(master_config, sweep_overrides)
+        task_bases = self.__dict__.setdefault("_task_bases", {})
+        if structural not in task_bases:
+            base = copy.deepcopy(self._bases[structural])
+            with open_dict(base):
+                base.pop("hydra")
+            task_bases[structural] = base
+        cfg = copy.deepcopy(task_bases[structural])
+        ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+        return cfg
+
+    def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
+        parsed, values, structural = self._split(master_config, sweep_overrides)
         if not values:
             cfg = copy.deepcopy(self._bases[structural])
             OmegaConf.copy_cache(from_config=master_config, to_config=cfg)

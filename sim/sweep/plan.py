@@ -117,10 +117,7 @@ class PointLoader:
         self.master = master
 
     def __call__(self, overrides: list[str]) -> DictConfig:
-        cfg = self.loader.load_sweep_config(self.master, list(overrides))
-        with open_dict(cfg):
-            cfg.pop("hydra", None)
-        return cfg
+        return self.loader.load_task_config(self.master, list(overrides))
 
 
 def plan_points(
