@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 #: Phase thresholds on the tension scale: stable < 1 <= dispute < 2 <= crisis < 3 <= armed < 4 <= war.
 CRISIS, ARMED_CONFLICT, WAR = 2.0, 3.0, 4.0
-PHASE_EDGES = np.array([1.0, 2.0, 3.0, 4.0])
 MAX_TENSION = 5.0
 NEVER = np.iinfo(np.int32).max  # "no such day yet"
 FLOAT = np.float32  # state precision: ample for a latent 0-5 scale, and half the memory traffic
@@ -104,7 +103,9 @@ class Party(mesa.Agent):
 
 class Observer(mesa.Agent):
     """An early-warning source (UN, regional organisation or civil society). Rule: each day it sees
-    every site's tension with Gaussian noise; better early warning shrinks the noise (§44-46)."""
+    every site's tension with zero-mean noise of standard deviation ``noise`` (uniform, see
+    ``sim.model.uniform_noise``); better early warning shrinks the noise, hard-to-read crises grow it
+    (§44-46)."""
 
     def __init__(self, model: PreventiveDiplomacyModel, actor: int, noise: float):
         super().__init__(model)

@@ -53,7 +53,6 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.day = 0
         self.streams = RandomStreams(seed)
         self.events = EventLog(config.output.events, R)
-        self.world_index = np.arange(R)
         self.rung_strength = np.asarray([0.0, *self.dyn.tool_strength], dtype=FLOAT)
 
         # (site, world) state blocks; agents hold views of their rows.
@@ -72,7 +71,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.pressure = np.zeros((S, R), dtype=FLOAT)
         self.phase = phase_of(self.tension)
         self.phase_up = np.zeros((S, R), dtype=bool)
-        self.neighbours = np.zeros((S, S))
+        self.neighbours = np.zeros((S, S), dtype=FLOAT)
         borders = [(names.index(a), names.index(b)) for a, b in self.scenario.borders]
         for a, b in borders:
             self.neighbours[a, b] = self.neighbours[b, a] = 1.0
@@ -221,7 +220,7 @@ class PreventiveDiplomacyModel(mesa.Model):
 
     # -- 4./5. Decision, deployment, action ------------------------------------------------------------
     def decide_and_act(self) -> None:
-        # Daily draws for emergent delays, used or not (common random numbers).
+        """Each responder takes the steps due today (lag, ladder, roster); envoys adapt their approach."""
         if not self.policy.intervene:
             return
         for r in self.responders:

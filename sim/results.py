@@ -71,6 +71,7 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
     return {
         "escalated": model.first_escalation < NEVER,
         "war": model.first_war < NEVER,
+        "sites_escalated": model.site_escalated.sum(axis=0).astype(float),
         "escalation_day": escalation_day,
         "war_day": _days(model.first_war),
         "first_warning_day": warned,
@@ -152,6 +153,7 @@ class RunResult:
             "python": platform.python_version(),
             "escalation": proportion(o["escalated"]),
             "war": proportion(o["war"]),
+            "sites_escalated": mean_interval(o["sites_escalated"]),
             "time_to_escalation": {
                 **mean_interval(o["escalation_day"]),
                 "survival": survival(o["escalation_day"], cfg.horizon_days),
