@@ -2,6 +2,7 @@
 
     python -m sim.sweep.bench                # the full showcase: 72 points x 1,000 worlds x 365 days
     python -m sim.sweep.bench --quick        # a smoke run: 200 worlds per point
+    python -m sim.sweep.bench --repeat 2     # the fastest of two runs each (less noise from other work)
 
 It prints, for each worker count: the wall time of the whole ``pdsim -m +experiment=lag_sweep``
 command (Python start-up, Hydra, planning, jobs, merge and curves included); then the speed-up of two
@@ -43,6 +44,9 @@ def run_sweep(sweep_dir: Path, workers: int, extra: list[str]) -> tuple[float, p
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pdsim-sweep-bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 worlds per point instead of 1,000")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each worker count this many times and keep the fastest (less noise from "
+                        "other work on the machine)")
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for both runs")
     args = parser.parse_args(argv)
     extra = (["replicates=200"] if args.quick else []) + list(args.overrides)
@@ -51,13 +55,15 @@ def main(argv: list[str] | None = None) -> int:
           f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine slows both runs)", flush=True)
     with tempfile.TemporaryDirectory(prefix="pdsim-bench-") as tmp:
         results = {}
-        for workers in (2, 1):
-            wall, df = run_sweep(Path(tmp) / f"workers{workers}", workers, extra)
-            results[workers] = (wall, df)
-            sim = (df["timing.simulation_seconds"] + df["timing.counterfactual_seconds"]).sum()
-            size = f"{len(df)} points x {df['replicates'].iloc[0]:,} worlds x {df['horizon_days'].iloc[0]} days"
-            print(f"  {workers} worker{'s' if workers > 1 else ' '}: {size} (+ twin): {wall:6.1f} s wall "
-                  f"(sum over points: model {sim:.1f} s, jobs {df['wall_seconds'].sum():.1f} s)", flush=True)
+        for repeat in range(max(args.repeat, 1)):
+            for workers in (2, 1):
+                wall, df = run_sweep(Path(tmp) / f"workers{workers}-{repeat}", workers, extra)
+                if workers not in results or wall < results[workers][0]:
+                    results[workers] = (wall, df)
+                sim = (df["timing.simulation_seconds"] + df["timing.counterfactual_seconds"]).sum()
+                size = f"{len(df)} points x {df['replicates'].iloc[0]:,} worlds x {df['horizon_days'].iloc[0]} days"
+                print(f"  {workers} worker{'s' if workers > 1 else ' '}: {size} (+ twin): {wall:6.1f} s wall "
+                      f"(sum over points: model {sim:.1f} s, jobs {df['wall_seconds'].sum():.1f} s)", flush=True)
     (w2, df2), (w1, df1) = results[2], results[1]
     points = len(df1)
     speedup = w1 / w2
@@ -76,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     def verdict(ok: bool) -> str:
         return "ok" if ok else "MISSED"
 
+    if args.repeat > 1:
+        print(f"  figures below: the fastest of {args.repeat} runs for each worker count")
     print(f"  two workers: {w2:.1f} s wall (target <= {TARGET_WALL:.0f} s): {verdict(w2 <= TARGET_WALL)}")
     print(f"  speed-up, two workers over one: {speedup:.2f}x (target >= {TARGET_SPEEDUP}x): "
           f"{verdict(speedup >= TARGET_SPEEDUP)}")
