@@ -39,7 +39,6 @@ class _Progress:
 
 def run_job(cfg: DictConfig) -> dict:
     """Run one configuration and write its files into the current Hydra output directory."""
-    from sim.plots import tension_plot
     from sim.report import summary_table
     from sim.runner import resolve, run
     from sim.sweep import job as sweep
@@ -54,6 +53,8 @@ def run_job(cfg: DictConfig) -> dict:
     result.save(out)
     summary = result.summary()
     if cfg.output.plot:
+        from sim.plots import tension_plot  # matplotlib costs 0.5 s to import; sweeps usually skip the plot
+
         tension_plot(result, out / "tension.png")
     if point:  # one line per point, and the point's row for the sweep's table
         sweep.record_point(cfg, result.config, summary, time.perf_counter() - start, started_at)
