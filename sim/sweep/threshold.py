@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="pdsim-threshold",
         description="The largest lever value (default: warning-to-action lag) that keeps the escalation "
-        "probability below a target, one-sided 95 %% bound, by bisection with common random numbers.",
+        "probability below a target, one-sided 95 % bound, by bisection with common random numbers.",
     )
     parser.add_argument("--below", type=float, required=True, metavar="PERCENT", help="target, in percent")
     parser.add_argument("--lever", default="policy.warning_to_action_lag_days")
