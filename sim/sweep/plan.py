@@ -1,7 +1,9 @@
 """Before any job starts: compose every point, validate it, and find the points still to simulate.
 
-A sweep that fails at point 57 of 72 after an hour wastes the hour; so every point is composed by
-Hydra and checked by :func:`sim.validation.problems` (and its counterfactual twin too) up front.
+A sweep that fails at point 57 of 72 after an hour wastes the hour; so every point is composed as
+its job will compose it and checked by :func:`sim.validation.unknown_keys` and
+:func:`sim.validation.problems` up front (the twin differs only by ``counterfactual.policy``, whose
+values ``problems`` checks too).
 The same composition gives each point's config hash, which a resumed sweep matches against the
 rows already in the sweep directory.
 """
