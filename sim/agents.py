@@ -332,7 +332,7 @@ class Responder(mesa.Agent):
         """Days to get an envoy on the ground once requested: the 72-hour standby team (§17) plus an
         exponential funding delay that shrinks with funding predictability (§64, §68)."""
         m = self.model
-        u = m.streams.keyed_uniform(FUNDING, m.day, cells)
+        u = m.streams.keyed_uniform(FUNDING + 16 * self.actor, m.day, cells)  # each actor its own funds
         funding = -np.log1p(-u) * m.dyn.funding_delay_days * (1.0 - m.policy.funding_predictability)
         return (m.dyn.standby_days + np.rint(funding)).astype(np.int32)
 
@@ -377,7 +377,7 @@ class Responder(mesa.Agent):
         return min(TOOL_INDEX[self.model.policy.tool], self.top_rung)
 
     def deploy(self) -> None:
-        """Roster queueing: free envoys go to waiting sites, earliest request first (§17, §62).
+        """Roster queueing: free envoys go to waiting sites, the one ready longest first (§17, §62).
 
         Works on the few worlds where a site is waiting, so its cost follows the queue, not R."""
         m = self.model
@@ -515,10 +515,10 @@ class UnitedNations(Responder):
 
 class RegionalOrganisation(Responder):
     """A regional organisation: better local information, legitimacy with the parties, few envoys.
-    It climbs the ladder only to its own envoys (no Council mission or coercive measures, §51)."""
+    It climbs the ladder only as far as its own envoys (no Council mission or coercive measures, §51)."""
 
     actor = 2
-    top_rung = 2
+    top_rung = 2  # ENVOY
 
     def accept_handover(self, sites: np.ndarray) -> None:
         """Take UN-queued sites into its own queue, where it is not already engaged: it starts at the
@@ -536,12 +536,6 @@ class RegionalOrganisation(Responder):
         self.schedule(day + m.policy.ladder_days, "climb", cells)
         first = self.first_action.reshape(-1)
         first[cells] = np.minimum(first[cells], day)
-
-    @property
-    def ceiling(self) -> int:
-        # The regional organisation's envoys are its strongest tool (§51).
-        return ENVOY
-
 
 TOOL_INDEX = {"statement": 0, "fact_finding": 1, "envoy": 2, "mission": 3, "coercive": 4}
 FACT_FINDING, ENVOY, MISSION, COERCIVE = 1, 2, 3, 4

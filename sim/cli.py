@@ -19,7 +19,7 @@ import hydra  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from sim.config import register_configs  # noqa: E402
+from sim.config import CONFIG_DIR, register_configs  # noqa: E402
 from sim.validation import ConfigError  # noqa: E402
 
 register_configs()
@@ -65,11 +65,7 @@ def run_job(cfg: DictConfig) -> dict:
     return summary
 
 
-#: The repository's configs/ folder (an editable install runs from the checkout; see README).
-CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
-
-
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:

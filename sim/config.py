@@ -22,7 +22,7 @@ from omegaconf import SI
 #: The ladder of tools from the mildest to the most forceful (§12–14, §42, §47).
 TOOLS = ("statement", "fact_finding", "envoy", "mission", "coercive")
 
-#: Tension thresholds of the five phases (tension units, a latent scale; assumption).
+#: Names of the five phases; their lines sit at tension 1, 2, 3, 4 (a latent scale; assumption).
 PHASES = ("stable", "dispute", "crisis", "armed_conflict", "war")
 
 
@@ -141,7 +141,7 @@ class DynamicsConfig:
     # Parties (Fearon 1995; Epstein 2002 threshold rule; escalation spirals).
     party_noise: float = param(0.55, unit="logistic scale", lo=0.01, hi=None, source="assumption: ordered logit")
     party_threshold: float = param(
-        0.9, unit="propensity", lo=0.0, hi=None, source="assumption: ordered-probit cut"
+        0.9, unit="propensity", lo=0.0, hi=None, source="assumption: ordered-logit cut"
     )
     weight_grievance: float = param(0.35, unit="per tension", lo=0.0, hi=None, source="Epstein 2002")
     weight_tension: float = param(0.25, unit="per tension", lo=0.0, hi=None, source="spiral; §44")
@@ -149,14 +149,14 @@ class DynamicsConfig:
         0.45, unit="per move", lo=0.0, hi=None, source="escalation spirals; Fearon 1995"
     )
     weight_war_cost: float = param(
-        0.5, unit="per tension above war line", lo=0.0, hi=None, source="Fearon 1995 costs of war"
+        0.5, unit="per tension above the armed-conflict line", lo=0.0, hi=None, source="Fearon 1995 costs of war"
     )
     conflict_trap: float = param(0.1, unit="propensity", lo=0.0, hi=None, source="§29; Walter 2011")
     hardening_per_day: float = param(
         0.01, unit="1/day in crisis", lo=0.0, hi=None, source="Bercovitch 1996; Regan & Stam 2000"
     )
     hardening_on_bloodshed: float = param(
-        1.0, unit="jump at first armed conflict", lo=0.0, hi=None, source="§47 window; Bercovitch 1996"
+        1.0, unit="jump on each entry into armed conflict", lo=0.0, hi=None, source="§47 window; Bercovitch 1996"
     )
     hardening_decay: float = param(0.005, unit="1/day when stable", lo=0.0, hi=1.0, source="assumption")
     # Tension.

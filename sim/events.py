@@ -46,24 +46,24 @@ class Event:
         site = site_names[self.site] if 0 <= self.site < len(site_names) else str(self.site)
         who = ACTORS[self.actor] if 0 <= self.actor < len(ACTORS) else "?"
         v = self.value
+        talks = "indirect talks" if v >= 0.5 else "direct talks"
+        # Callables, so that only this event's text is built (values mean different things per kind).
         text = {
-            EventKind.TRIGGER: f"a triggering event (election or coup) shocks {site}",
-            EventKind.PHASE_UP: f"{site} escalates to {PHASES[int(v)]}",
-            EventKind.PHASE_DOWN: f"{site} de-escalates to {PHASES[int(v)]}",
-            EventKind.WARNING: f"{who} early warning on {site} (estimated tension {v:.2f})",
-            EventKind.FALSE_ALARM: f"{who} warning on {site} was a false alarm (true tension {v:.2f})",
-            EventKind.FIRST_STEP: f"{who} takes its first step on {site} ({TOOLS[0]}), "
+            EventKind.TRIGGER: lambda: f"a triggering event (election or coup) shocks {site}",
+            EventKind.PHASE_UP: lambda: f"{site} escalates to {PHASES[int(v)]}",
+            EventKind.PHASE_DOWN: lambda: f"{site} de-escalates to {PHASES[int(v)]}",
+            EventKind.WARNING: lambda: f"{who} early warning on {site} (estimated tension {v:.2f})",
+            EventKind.FALSE_ALARM: lambda: f"{who} warning on {site} was a false alarm (true tension {v:.2f})",
+            EventKind.FIRST_STEP: lambda: f"{who} takes its first step on {site} ({TOOLS[0]}), "
             f"{self.day - int(v)} days after its warning",
-            EventKind.RUNG: f"{who} response on {site} climbs to {TOOLS[int(v)]}",
-            EventKind.DEPLOYMENT: f"{who} envoy #{int(v)} arrives in {site}",
-            EventKind.APPROACH: f"{who} mediator in {site} shifts to "
-            + ("indirect talks" if v >= 0.5 else "direct talks"),
-            EventKind.RESOLVED: f"critical moment passes in {site}",
-            EventKind.RELAPSE: f"{site} relapses into crisis",
-            EventKind.WIND_DOWN: f"{who} winds down engagement in {site}",
-            EventKind.PREFERENCE_SHIFT: f"local preference in {site} shifts to "
-            + ("indirect talks" if v >= 0.5 else "direct talks"),
-        }[self.kind]
+            EventKind.RUNG: lambda: f"{who} response on {site} climbs to {TOOLS[int(v)]}",
+            EventKind.DEPLOYMENT: lambda: f"{who} envoy #{int(v)} arrives in {site}",
+            EventKind.APPROACH: lambda: f"{who} mediator in {site} shifts to {talks}",
+            EventKind.RESOLVED: lambda: f"critical moment passes in {site}",
+            EventKind.RELAPSE: lambda: f"{site} relapses into crisis",
+            EventKind.WIND_DOWN: lambda: f"{who} winds down engagement in {site}",
+            EventKind.PREFERENCE_SHIFT: lambda: f"local preference in {site} shifts to {talks}",
+        }[self.kind]()
         return f"day {self.day:4d}: {text}"
 
 

@@ -151,7 +151,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         rate = sc.trigger_rate_per_year / 365.0
         # One uniform per site and world decides the day's rare events: below the trigger rate it is a
         # trigger (and, rescaled, uniform again: the shock's size); above 1 - shift rate the local
-        # preference shifts (and, rescaled, picks the new one). The two never coincide on one day.
+        # preference shifts (and, rescaled, picks the new one). A random trigger and a shift never
+        # coincide on one day (a scheduled election can).
         u = self.streams.uniform("triggers", (S, R), bits=32)
         trigger = u < rate
         elections = self.election_day == self.day
@@ -211,7 +212,9 @@ class PreventiveDiplomacyModel(mesa.Model):
         for obs, z in zip(self.observers.values(), uniform_noise(u), strict=True):
             obs.observe(z)
         o, share = self.observers, self.policy.information_sharing
-        self.un.pool_signals(o["un"], [(o["regional"], share), (o["civil_society"], share)])
+        # No regional organisation, no regional early warning to share.
+        partners = [(o["regional"], share)] if self.regional is not None else []
+        self.un.pool_signals(o["un"], [*partners, (o["civil_society"], share)])
         if self.regional is not None:
             # Proximity: the regional organisation always hears civil society (§46, §51).
             self.regional.pool_signals(o["regional"], [(o["civil_society"], 1.0), (o["un"], share)])

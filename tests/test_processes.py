@@ -260,3 +260,12 @@ def test_no_intervention_costs_nothing():
     assert (out["diplomacy_cost"] == 0).all()
     assert np.isnan(out["first_warning_day"]).all()
     assert all((r.first_action == NEVER).all() for r in m.responders)
+
+
+@pytest.mark.parametrize("tool, top", [("statement", 0), ("fact_finding", 1), ("coercive", 2)])
+def test_the_tool_ceiling_binds_both_actors(tool, top):
+    """policy.tool caps the ladder for the UN and the regional organisation (whose own top is its envoys)."""
+    m, _ = simulate(make_config("replicates=300", "horizon_days=200", f"policy.tool={tool}",
+                                "policy.warning_to_action_lag_days=0", "scenario.council_unity=0.9"))
+    assert m.regional.rung.max() == top
+    assert m.un.rung.max() <= {"statement": 0, "fact_finding": 1, "coercive": 4}[tool]

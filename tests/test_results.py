@@ -84,6 +84,9 @@ def test_event_log_reads_as_a_story():
     assert days == sorted(days)
     # The same events, read per world or as columns.
     assert len(model.events.for_world(world)) == int((ev["world"] == world).sum())
+    # Every world's story can be told (each kind of event reads its own value).
+    for w in range(model.replicates):
+        model.story(w)
 
 
 def test_main_job_writes_summary_table_and_plot(tmp_path):
