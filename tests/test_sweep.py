@@ -22,7 +22,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.types import RunMode
 
-from sim.cli import CONFIG_DIR
+from sim.config import CONFIG_DIR, register_configs
 from sim.runner import resolve
 from sim.sweep import ROW_FILE
 from sim.sweep.plan import PointLoader, plan_points
@@ -31,6 +31,7 @@ from sim.sweep.rows import config_hash, model_code_hash, read_row, write_row
 from sim.sweep.table import write_table
 
 PDSIM = [sys.executable, "-m", "sim.cli"]
+register_configs()  # what importing sim.cli does for the pdsim app
 EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR).parent / "experiments").glob("*.yaml"))
 TINY = ["replicates=30", "horizon_days=40", "hydra.launcher.n_jobs=1"]
 GRID = ["+experiment=lag_sweep", "policy.warning_to_action_lag_days=0,30",
@@ -253,7 +254,7 @@ def test_unknown_experiment_names_the_choices(tmp_path):
 @pytest.fixture(scope="module")
 def hydra_loader():
     GlobalHydra.instance().clear()
-    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         yield GlobalHydra.instance().config_loader()
     GlobalHydra.instance().clear()
 

@@ -95,7 +95,9 @@ def test_model_threshold_agrees_with_an_independent_run(capsys):
     from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf
 
-    from sim.cli import CONFIG_DIR
+    from sim.config import CONFIG_DIR, register_configs
+
+    register_configs()
     from sim.runner import run
 
     args = ["--below", "30", "--low", "0", "--high", "120", "--replicates", "100", "--max-replicates", "200",
@@ -108,7 +110,7 @@ def test_model_threshold_agrees_with_an_independent_run(capsys):
     row = next(x.split() for x in out.splitlines() if x.split() and x.split()[0] == f"{answer:g}")
     worlds, escalated = int(row[1]), int(row[2])
     GlobalHydra.instance().clear()
-    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("config", ["horizon_days=90", "counterfactual.enabled=false"])
     count = 0
     for batch in range(worlds // 100):  # batch k has seed k: the finder's common random numbers

@@ -4,6 +4,7 @@ rest on whatever launcher is configured, then merge the table and draw the curve
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -20,6 +21,21 @@ def fail(message: str) -> None:
     """Bad sweep input: one message, exit status 2, no traceback (Hydra prints one for exceptions)."""
     print(f"pdsim: {message}", file=sys.stderr, flush=True)
     sys.exit(2)
+
+
+def batch_joblib_tasks(launcher: Any, n_points: int) -> None:
+    """Send joblib workers their points a few at a time rather than one by one.
+
+    Hydra's joblib launcher pickles its context, the config and the whole Singleton state with every task;
+    joblib's "auto" batching keeps one task per message for jobs of about a second, so each point paid
+    that round trip (about 0.15 s, a sixth of a 1,000-world point). Batching shares one pickle per batch
+    (pickle memoises repeated objects), while at least eight batches per worker keep the load even."""
+    settings = getattr(launcher, "joblib", None)
+    if not isinstance(settings, dict) or str(settings.get("batch_size", "auto")) != "auto":
+        return
+    n_jobs = int(settings.get("n_jobs", -1) or -1)
+    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    settings["batch_size"] = max(1, n_points // (8 * max(workers, 1)))
 
 
 def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **plan_extra: Any) -> list:
@@ -58,6 +74,7 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     print(f"[pdsim sweep] {len(points)} point{'s' if len(points) != 1 else ''} checked in {checked:.1f} s; "
           f"{already} already done, {len(todo)} to simulate -> {sweep_dir}", file=sys.stderr, flush=True)
 
+    batch_joblib_tasks(sweeper.launcher, len(todo))
     returns: list[Sequence[JobReturn]] = []
     first = next_job_number(sweep_dir)
     size = sweeper.max_batch_size or len(todo) or 1

@@ -176,10 +176,12 @@ def model_evaluator(lever: str, overrides: list[str]) -> tuple[Evaluator, dict]:
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from sim.cli import CONFIG_DIR
+    from sim.config import CONFIG_DIR, register_configs
     from sim.runner import run
 
-    with initialize_config_dir(CONFIG_DIR, version_base="1.3", job_name="pdsim_threshold"):
+    register_configs()  # the schema Hydra composes onto (importing sim.cli would do it too)
+
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3", job_name="pdsim_threshold"):
         base = compose("config", overrides=list(overrides))
     if OmegaConf.select(base, lever, default=None) is None:
         raise ValueError(f"--lever {lever} is not a parameter of the configuration")
