@@ -15,13 +15,13 @@ import json
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sim.config import RunConfig
+from sim.config import RunConfig, walk_params
 from sim.sweep import ROW_FILE
 from sim.sweep.rows import config_hash, read_row, same_code
 
@@ -48,21 +48,9 @@ class Point:
     values: dict[str, Any] = field(default_factory=dict)  # swept key -> typed value
 
 
-def known_keys(node: Any = None, prefix: str = "") -> list[str]:
+def known_keys(node: Any = None) -> list[str]:
     """Every settable dotted key of the schema (for 'did you mean' hints)."""
-    node = RunConfig() if node is None else node
-    keys = []
-    for f in fields(node):
-        value = getattr(node, f.name)
-        name = f"{prefix}{f.name}"
-        if is_dataclass(value):
-            keys += known_keys(value, name + ".")
-        elif isinstance(value, dict) and value and all(is_dataclass(v) for v in value.values()):
-            for key, item in value.items():  # scenario.sites.A.grievance
-                keys += known_keys(item, f"{name}.{key}.")
-        else:
-            keys.append(name)
-    return keys
+    return [name for name, _, _ in walk_params(RunConfig() if node is None else node)]
 
 
 def _did_you_mean(key: str, candidates: list[str]) -> str:
