@@ -50,8 +50,8 @@ def run_job(cfg: DictConfig) -> dict:
         print(f"point {HydraConfig.get().job.num}: already done ({out})")
         return json.loads((out / "summary.json").read_text())
     result = run(cfg, progress=_Progress(int(cfg.replicates)), keep_models=False)
-    result.save(out)
     summary = result.summary()
+    result.save(out, summary)
     if cfg.output.plot:
         from sim.plots import tension_plot  # matplotlib costs 0.5 s to import; sweeps usually skip the plot
 

@@ -223,14 +223,15 @@ class RunResult:
             "days_in_conflict_averted": mean_interval(t["conflict_days"] - o["conflict_days"]),
         }
 
-    def save(self, directory: str | os.PathLike) -> Path:
-        """Write summary.json, per-world outcomes and per-day aggregates (Parquet) into ``directory``."""
+    def save(self, directory: str | os.PathLike, summary: dict[str, Any] | None = None) -> Path:
+        """Write summary.json, per-world outcomes and per-day aggregates (Parquet) into ``directory``;
+        ``summary`` if already computed (it shells out for the git commit)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        summary = self.summary()
+        summary = self.summary() if summary is None else summary
         meta = {b"pdsim": json.dumps({k: summary[k] for k in ("version", "seed", "timestamp", "config")})}
         tables = {"outcomes": self.outcomes, "timeseries": self.timeseries}
         if self.twin_outcomes is not None:
