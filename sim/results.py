@@ -6,6 +6,7 @@ Data flows one way: the model's end state -> ``world_outcomes`` (one value per w
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -98,7 +99,9 @@ def survival(escalation_day: np.ndarray, horizon: int) -> dict[str, float]:
     return {str(d): float((esc > d).mean()) for d in sorted(set(days))}
 
 
+@functools.lru_cache(maxsize=1)
 def git_commit() -> str | None:
+    """The checkout's commit (asked once per process: it shells out)."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--verify", "-q", "HEAD"],
