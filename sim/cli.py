@@ -26,15 +26,27 @@ register_configs()
 
 
 class _Progress:
-    """A one-line progress report on stderr for long runs (only where someone is watching)."""
+    """Progress of a long single run on stderr: day reached and time left, per stage (policy, twin).
+
+    On a terminal one line updates in place; in a log, a line every 90 days and at the end."""
 
     def __init__(self, total_worlds: int):
-        self.show = sys.stderr.isatty() and total_worlds >= 20_000
+        self.show = total_worlds >= 20_000
+        self.tty = sys.stderr.isatty()
+        self.first: dict[str, tuple[float, int]] = {}  # stage -> (time, day) of its first report
 
     def __call__(self, stage: str, day: int, horizon: int) -> None:
-        if self.show:
-            end = "\n" if day >= horizon else ""
-            print(f"\r{stage}: day {day}/{horizon}", end=end, file=sys.stderr, flush=True)
+        if not self.show:
+            return
+        now = time.perf_counter()
+        t0, d0 = self.first.setdefault(stage, (now, day))
+        rate = (now - t0) / (day - d0) if day > d0 else None  # seconds per simulated day
+        left = f"about {rate * (horizon - day):.0f} s left" if rate is not None else "estimating time left"
+        text = f"{stage}: day {day}/{horizon}, {left}"
+        if self.tty:
+            print(f"\r{text}   ", end="\n" if day >= horizon else "", file=sys.stderr, flush=True)
+        elif day >= horizon or day % 90 == 0:
+            print(text, file=sys.stderr, flush=True)
 
 
 def run_job(cfg: DictConfig) -> dict:

@@ -111,3 +111,12 @@ def test_twin_can_be_a_second_policy():
     assert s["counterfactual"]["policy"] == {"warning_to_action_lag_days": 90}
     assert s["counterfactual"]["prevented"]["ci_low"] > 0  # acting at once prevents escalations a slow twin misses
     assert s["counterfactual"]["prevented"]["worlds_induced"] >= 0
+
+
+def test_long_single_run_reports_progress(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "sim", "replicates=20000", "horizon_days=180", "output.plot=false",
+                           f"hydra.run.dir={out}"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "policy: day 90/180" in proc.stderr and "policy: day 180/180" in proc.stderr
+    assert "counterfactual: day 180/180, about 0 s left" in proc.stderr
