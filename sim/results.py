@@ -22,6 +22,7 @@ import numpy as np
 from sim import __version__
 from sim.agents import NEVER
 from sim.config import RunConfig, twin_policy
+from sim.files import atomic_write_text
 from sim.stats import mean_interval, paired_difference, proportion
 
 SURVIVAL_DAYS = (30, 60, 90, 180, 270, 365, 730)
@@ -112,12 +113,12 @@ def git_commit() -> str | None:
         return None
 
 
-def _clean(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     """JSON-safe: NaN and inf become null, NumPy scalars become Python numbers."""
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
+        return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if isinstance(obj, (np.floating, float)):
         f = float(obj)
         return f if math.isfinite(f) else None
@@ -189,7 +190,7 @@ class RunResult:
         if self.twin_outcomes is not None:
             out["counterfactual"] = self._counterfactual()
         out["config"] = asdict(cfg)
-        return _clean(out)
+        return json_safe(out)
 
     def _counterfactual(self) -> dict[str, Any]:
         o, t = self.outcomes, self.twin_outcomes
@@ -242,8 +243,4 @@ class RunResult:
         for name, data in tables.items():
             table = pa.Table.from_pandas(data) if hasattr(data, "columns") else pa.table(data)
             pq.write_table(table.replace_schema_metadata(meta), d / f"{name}.parquet")
-        path = d / "summary.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(summary, indent=2))
-        os.replace(tmp, path)  # atomic: a reader never sees half a summary
-        return path
+        return atomic_write_text(d / "summary.json", json.dumps(summary, indent=2))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.config import RunConfig, walk_params
+from sim.files import atomic_write_text
 from sim.sweep import ROW_FILE
 from sim.sweep.rows import config_hash, read_row, same_code
 
@@ -187,11 +187,7 @@ def save_plan(sweep_dir: Path, points: list[Point], swept_keys: Sequence[str], *
         "points": [asdict(p) for p in points],
         **extra,
     }
-    path = sweep_dir / PLAN_FILE
-    tmp = path.with_name(f".{PLAN_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=str))
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(sweep_dir / PLAN_FILE, json.dumps(data, indent=1, default=str))
 
 
 def load_plan(sweep_dir: Path) -> dict | None:

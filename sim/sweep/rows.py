@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from sim.config import RunConfig
+from sim.files import atomic_write_text
+from sim.results import json_safe
 from sim.sweep import ROW_FILE
 
 #: Config sections that change files and messages but not a single outcome number; left out of the hash.
@@ -88,23 +89,12 @@ def make_row(
     }
 
 
-def _json_safe(value: Any) -> Any:
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
 def write_row(row: dict[str, Any], job_dir: str | os.PathLike) -> Path:
     """Write ``row.json`` atomically: a temporary file, flushed to disk, then renamed over the target.
 
     A job killed at any moment leaves either no row or a whole one, never half of one; the merge
     ignores the temporary file."""
-    path = Path(job_dir) / ROW_FILE
-    tmp = path.with_name(f".{ROW_FILE}.{os.getpid()}.tmp")
-    with open(tmp, "w") as fh:
-        json.dump({k: _json_safe(v) for k, v in row.items()}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(Path(job_dir) / ROW_FILE, json.dumps(json_safe(row)), sync=True)
 
 
 def read_row(path: str | os.PathLike) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.files import atomic_write
 from sim.sweep import ROW_FILE
 from sim.sweep.plan import load_plan
 from sim.sweep.rows import read_row
@@ -50,12 +51,6 @@ def build_table(sweep_dir: Path) -> pd.DataFrame:
     return df.sort_values("point", kind="stable").reset_index(drop=True)
 
 
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def write_table(sweep_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[Path]]:
     """Rebuild results.parquet and results.csv in ``sweep_dir``; return the table and the files."""
     sweep_dir = Path(sweep_dir)
@@ -63,8 +58,8 @@ def write_table(sweep_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[Path]]
     if df.empty:
         return df, []
     parquet, csv = sweep_dir / f"{TABLE}.parquet", sweep_dir / f"{TABLE}.csv"
-    _atomic(parquet, lambda p: df.to_parquet(p, index=False))
-    _atomic(csv, lambda p: df.to_csv(p, index=False))
+    atomic_write(parquet, lambda p: df.to_parquet(p, index=False))
+    atomic_write(csv, lambda p: df.to_csv(p, index=False))
     return df, [parquet, csv]
 
 
