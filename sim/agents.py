@@ -17,7 +17,7 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from sim.events import EventKind
-from sim.streams import COUNCIL, FUNDING, HANDOVER
+from sim.streams import COUNCIL, FUNDING, HANDOVER, SKILL
 
 if TYPE_CHECKING:
     from sim.model import PreventiveDiplomacyModel
@@ -59,9 +59,11 @@ class Site(FixedAgent):
 
 class Party(mesa.Agent):
     """A conflict party (side 0 government, side 1 opposition). Rule: escalate if its propensity
-    — grievance, tension, the other side's last move, conflict trap, minus the costs of war and the
-    third parties' pressure discounted by its hardening — exceeds a threshold; conciliate if it is
-    below minus the threshold; otherwise hold (Epstein 2002; Fearon 1995; §41-42, §47).
+    — grievance, tension, the other side's last move, conflict trap, minus the costs of war, its
+    war-weariness and the third parties' pressure discounted by its hardening — exceeds a threshold;
+    conciliate if it is below minus the threshold; otherwise hold (Epstein 2002; Fearon 1995; Zartman;
+    §41-42, §47). Help can backfire: inducements on the table reward escalation (Öberg et al. 2009) and
+    coercion provokes the opposition's hard-liners (§42).
     """
 
     def __init__(self, model: PreventiveDiplomacyModel, site: Site, side: int):
@@ -80,16 +82,27 @@ class Party(mesa.Agent):
         m, d = model, model.dyn
         tension = m.tension[:, None, :]
         other_last = m.last_moves[:, ::-1, :]
+        pressure = m.pressure[:, None, :]
+        if m.side_factor is not None:  # a biased mediator (Kydd 2003 vs Rauchhaus 2006)
+            pressure = pressure * m.side_factor
         z = (
             d.weight_grievance * (m.effective_grievance[:, None, :] - CRISIS)
             + d.weight_tension * (tension - CRISIS)
             + d.weight_reciprocity * other_last
             + d.conflict_trap * m.war_history[:, None, :]
             - d.weight_war_cost * np.maximum(tension - ARMED_CONFLICT, 0.0)
-            - m.pressure[:, None, :] / (1.0 + m.hardening)
+            - d.weight_fatigue * m.fatigue[:, None, :]
+            + d.weight_fighting * (m.phase >= 3)[:, None, :]
+            - pressure / (1.0 + m.hardening)
             + d.party_noise * np.log(u / (1.0 - u))
         )
-        np.subtract(z > d.party_threshold, z < -d.party_threshold, out=m.moves, dtype=np.int8)
+        if m.policy.intervene:
+            # Moral hazard: where incentives are on the table, escalating earns a seat and a price.
+            z += (d.moral_hazard * FLOAT(m.policy.financial_incentives)) * m.engaged[:, None, :]
+            # Coercion provokes the opposition's hard-liners (spoilers).
+            z[:, 1, :] += d.coercion_backlash * m.coerced
+        cut = d.party_threshold if m.deadlock is None else d.party_threshold + m.deadlock
+        np.subtract(z > cut, z < -cut, out=m.moves, dtype=np.int8)
 
     @staticmethod
     def harden(model: PreventiveDiplomacyModel, in_crisis, bloodshed, stable) -> None:
@@ -110,7 +123,7 @@ class Observer(mesa.Agent):
     def __init__(self, model: PreventiveDiplomacyModel, actor: int, noise: float):
         super().__init__(model)
         self.actor = actor
-        self.noise = noise * (1.5 - model.policy.early_warning) * model.scenario.warning_difficulty
+        self.noise = noise * (1.5 - model.policy.early_warning) * model.scenario_config.warning_difficulty
         self.signal = np.zeros_like(model.tension)
 
     @property
@@ -136,9 +149,10 @@ class Mediator(mesa.Agent):
         R, d = model.replicates, model.dyn
         self.site = np.full(R, -1, dtype=np.int64)  # -1: on the roster, free
         self.approach = np.full(R, d.default_approach, dtype=FLOAT)  # 0 direct .. 1 indirect talks
-        # Skill varies by envoy and world, drawn from the envoy's own stream (common random numbers).
-        rng = model.streams.mediator(responder.actor, number)
-        self.skill = rng.uniform(0.8, 1.2, R).astype(FLOAT)
+        # Skill varies by envoy and world, keyed by (world, actor, envoy): common random numbers that
+        # do not depend on R or on the size of the roster.
+        u = model.streams.address_uniform(SKILL, np.arange(R), responder.actor, number)
+        self.skill = (0.8 + 0.4 * u).astype(FLOAT)
         self.credibility = np.full(R, d.mediator_credibility, dtype=FLOAT)
         self.deployed_days = np.zeros(R, dtype=np.int32)
         self.worlds = np.zeros(0, dtype=np.int64)
@@ -189,14 +203,20 @@ class Mediator(mesa.Agent):
             m.events.record(m.day, EventKind.APPROACH, mask.reshape(m.tension.shape), self.responder.actor,
                             vals.reshape(m.tension.shape))
 
-    def effect(self, strength: np.ndarray) -> np.ndarray:
-        """Pressure on its site's parties in each of ``worlds``, given the rung strength there:
-        strength x credibility x skill x fit x leverage x information (§47-53, §61)."""
+    def set_approach(self, worlds: np.ndarray, value: float) -> None:
+        """Set this envoy's approach (0 direct .. 1 indirect talks) in ``worlds`` (play mode's choice)."""
+        self.approach[np.asarray(worlds)] = value
+
+    def effect(self) -> np.ndarray:
+        """Pressure its mediation adds on its site's parties in each of ``worlds``, on top of the
+        institution's attention: envoy strength x credibility x skill x fit x leverage x information
+        (§47-53, §61). An approach the parties reject costs more than it brings (misfit > 1: the fit
+        turns negative and the envoy's presence hardens them; Beardsley et al. 2006)."""
         m, w = self.model, self.worlds
         pref = m.local_preference.reshape(-1)[self.cells]
-        fit = 1.0 - m.dyn.misfit_penalty * np.abs(self.approach[w] - pref)
-        quality = self.credibility[w] * self.skill[w] * fit
-        return strength * quality * FLOAT(self.responder.leverage * m.information)
+        fit = 1.0 - m.coef_at("misfit_penalty", w) * np.abs(self.approach[w] - pref)
+        quality = self.credibility[w] * self.skill[w] * fit * m.coef_at("envoy_strength", w)
+        return quality * FLOAT(self.responder.leverage * m.information)
 
     def update_credibility(self, progress: np.ndarray, setback: np.ndarray) -> None:
         """Credibility: hard to gain, easy to lose (§61). Masks are (site, world)."""
@@ -233,6 +253,7 @@ class Responder(mesa.Agent):
         self.leverage = leverage
         self.stage = np.zeros((S, R), dtype=np.int8)
         self.estimate = model.tension.copy()  # smoothed early-warning estimate of tension
+        self.estimate_error = 0.0  # its standard error (set by pool_signals)
         self.warn_day = np.full((S, R), NEVER, dtype=np.int32)
         self.act_day = np.full((S, R), NEVER, dtype=np.int32)  # first step on the ground
         self.envoy_ready_day = np.full((S, R), NEVER, dtype=np.int32)
@@ -241,7 +262,8 @@ class Responder(mesa.Agent):
         self.has_envoy = np.zeros((S, R), dtype=bool)
         self.waiting = np.zeros((S, R), dtype=bool)  # envoy requested and ready to go, none free yet
         self.epoch = np.zeros((S, R), dtype=np.int32)  # engagements so far at each site
-        self.base = np.zeros((S, R), dtype=FLOAT)  # pressure of the rung reached, where no envoy
+        self.base = np.zeros((S, R), dtype=FLOAT)  # pressure of the rung reached (the institution's attention)
+        self.wolf = np.zeros(R, dtype=FLOAT)  # recognised false alarms of this actor in each world, fading
         self.pressure = np.zeros((S, R), dtype=FLOAT)
         self.agenda: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
         self.mediators = [Mediator(model, self, i) for i in range(envoys)]
@@ -267,6 +289,18 @@ class Responder(mesa.Agent):
             pick = days == day
             self.agenda.setdefault(int(day), []).append((kind, cells[pick], epochs[pick]))
 
+    def cancel(self, kind: str, cells: np.ndarray) -> None:
+        """Take ``kind`` off the agenda at the flat (site, world) ``cells``, whatever day it was due."""
+        cells = np.asarray(cells, dtype=np.int64)
+        for entries in self.agenda.values():
+            entries[:] = [(k, c[~np.isin(c, cells)], e[~np.isin(c, cells)]) if k == kind else (k, c, e)
+                          for k, c, e in entries]
+
+    def reschedule(self, kind: str, cells: np.ndarray, day: int) -> None:
+        """Move ``kind`` at ``cells`` to ``day`` (the dashboard's play mode: the room decides when)."""
+        self.cancel(kind, cells)
+        self.schedule(int(day), kind, np.asarray(cells, dtype=np.int64))
+
     def due(self, kind: str) -> np.ndarray:
         """The cells where ``kind`` is due today, in engagements still running."""
         entries = self.agenda.get(self.model.day)
@@ -286,10 +320,11 @@ class Responder(mesa.Agent):
         return mask
 
     def _refresh_base(self, cells: np.ndarray) -> None:
-        """Pressure of the rung reached where no envoy is posted (an envoy's own effect replaces it)."""
+        """Pressure of the rung reached: the attention of the institution (envoys add their own)."""
+        m = self.model
         rung = self.rung.reshape(-1)[cells]
-        strength = self.model.rung_strength.take(rung + 1) * FLOAT(self.attention)
-        self.base.reshape(-1)[cells] = np.where(self.has_envoy.reshape(-1)[cells], FLOAT(0.0), strength)
+        scale = m.coef_at("tool_strength_scale", cells % m.replicates)
+        self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * FLOAT(self.attention) * scale
 
     # -- 3. Observation and warning -----------------------------------------------------------
     def pool_signals(self, own: Observer, partners: list[tuple[Observer, float]]) -> None:
@@ -303,10 +338,19 @@ class Responder(mesa.Agent):
                 pooled = pooled + o.signal * (w / total)
         a = self.model.dyn.observer_smoothing
         self.estimate += a * (pooled - self.estimate)
+        # The standard error of the smoothed estimate (pooled variance x the EWMA's a / (2 - a)).
+        variance = sum(w * w / o.precision for w, o in zip(weights, [own, *(p[0] for p in partners)], strict=True))
+        self.estimate_error = np.sqrt(variance / total**2 * a / (2.0 - a))
 
     def issue_warnings(self) -> None:
-        m, day = self.model, self.model.day
-        new = (self.stage == Stage.IDLE) & (self.estimate >= m.dyn.warning_threshold)
+        """Warn where the estimate exceeds the threshold by ``alarm_margin`` standard errors of the
+        estimate: an actor with noisier information needs a stronger signal before it acts (it keeps
+        its false-alarm rate in check; a Neyman-Pearson detector). The threshold is raised further
+        where this actor has cried wolf before (§44-46)."""
+        m, day, d = self.model, self.model.day, self.model.dyn
+        self.wolf *= FLOAT(1.0) - FLOAT(1.0) / d.crying_wolf_memory_days
+        threshold = d.warning_threshold + d.alarm_margin * self.estimate_error + d.crying_wolf * self.wolf
+        new = (self.stage == Stage.IDLE) & (self.estimate >= threshold)
         if not new.any():
             return
         cells = np.flatnonzero(new)
@@ -317,10 +361,7 @@ class Responder(mesa.Agent):
         self.schedule(start, "start", cells)
         first = self.first_warning.reshape(-1)
         first[cells] = np.minimum(first[cells], day)
-        false = cells[m.tension.reshape(-1)[cells] < m.dyn.false_alarm_tension]
-        self.false_alarms.reshape(-1)[false] += 1
         m.events.record_at(day, EventKind.WARNING, cells, self.actor, self.estimate.reshape(-1)[cells])
-        m.events.record_at(day, EventKind.FALSE_ALARM, false, self.actor, m.tension.reshape(-1)[false])
 
     def decision_delay(self, cells: np.ndarray) -> np.ndarray:
         """Days from warning to the first step at the newly warned cells: the lever itself; the UN
@@ -332,14 +373,15 @@ class Responder(mesa.Agent):
         """Days to get an envoy on the ground once requested: the 72-hour standby team (§17) plus an
         exponential funding delay that shrinks with funding predictability (§64, §68)."""
         m = self.model
-        u = m.streams.keyed_uniform(FUNDING + 16 * self.actor, m.day, cells)  # each actor its own funds
+        # Keyed by the engagement, not the calendar: acting a day later meets the same funding luck.
+        u = m.streams.keyed_uniform(FUNDING, cells, self.actor, self.epoch.reshape(-1)[cells])
         funding = -np.log1p(-u) * m.dyn.funding_delay_days * (1.0 - m.policy.funding_predictability)
         return (m.dyn.standby_days + np.rint(funding)).astype(np.int32)
 
     def act(self) -> None:
         m, day, ladder = self.model, self.model.day, self.model.policy.ladder_days
         rung = self.rung.reshape(-1)
-        start = self.due("start")
+        start = self.stand_down_false_alarms(self.due("start"))
         if start.size:
             self.stage.reshape(-1)[start] = Stage.ACTIVE
             rung[start] = 0
@@ -360,6 +402,7 @@ class Responder(mesa.Agent):
             if request.size:
                 ready[request] = day + self.deploy_delay(request)
                 self.schedule(ready[request], "ready", request)
+                m.events.record_at(day, EventKind.ENVOY_REQUEST, request, self.actor, ready[request])
             up = climb[rung[climb] + 1 != ENVOY]
             rung[up] += 1
             self._refresh_base(up)
@@ -376,25 +419,46 @@ class Responder(mesa.Agent):
     def ceiling(self) -> int:
         return min(TOOL_INDEX[self.model.policy.tool], self.top_rung)
 
+    def stand_down_false_alarms(self, start: np.ndarray) -> np.ndarray:
+        """At the first step the facts on the ground are seen: where tension is still low the warning
+        was a false alarm. The actor stands down, pays for it, and cries wolf: its next warnings anywhere
+        in the region need a stronger signal, and the parties heed it less (§44; crying wolf)."""
+        m = self.model
+        if not start.size:
+            return start
+        false = m.tension.reshape(-1)[start] < m.dyn.false_alarm_tension
+        if not false.any():
+            return start
+        cells = start[false]
+        self.stage.reshape(-1)[cells] = Stage.IDLE
+        for arr in (self.warn_day, self.act_day):
+            arr.reshape(-1)[cells] = NEVER
+        self.epoch.reshape(-1)[cells] += 1
+        self.false_alarms.reshape(-1)[cells] += 1
+        np.add.at(self.wolf, cells % m.replicates, FLOAT(1.0))
+        m.events.record_at(m.day, EventKind.FALSE_ALARM, cells, self.actor, m.tension.reshape(-1)[cells])
+        return start[~false]
+
     def deploy(self) -> None:
-        """Roster queueing: free envoys go to waiting sites, the one ready longest first (§17, §62).
+        """Roster queueing: free envoys go to waiting sites, the one that looks worst first (triage,
+        §17, §62; third parties select the hardest cases, Öberg et al. 2009).
 
         Works on the few worlds where a site is waiting, so its cost follows the queue, not R."""
         m = self.model
         if not self.waiting.any():
             return
         worlds = np.flatnonzero(self.waiting.any(axis=0))
-        request = np.where(self.waiting[:, worlds], self.envoy_ready_day[:, worlds], NEVER)
+        request = np.where(self.waiting[:, worlds], -self.estimate[:, worlds], np.inf)
         cols = np.arange(worlds.size)
         R = m.replicates
         for med in self.mediators:
             site = request.argmin(axis=0)
-            take = (med.site[worlds] < 0) & (request[site, cols] < NEVER)
+            take = (med.site[worlds] < 0) & np.isfinite(request[site, cols])
             if not take.any():
                 continue
             w, s = worlds[take], site[take]
             med.post(w, s)
-            request[s, cols[take]] = NEVER
+            request[s, cols[take]] = np.inf
             cells = s * R + w
             self.waiting.reshape(-1)[cells] = False
             self.has_envoy.reshape(-1)[cells] = True
@@ -404,7 +468,7 @@ class Responder(mesa.Agent):
             first = self.first_envoy.reshape(-1)
             first[cells] = np.minimum(first[cells], m.day)
             m.events.record_at(m.day, EventKind.DEPLOYMENT, cells, self.actor, med.number)
-        left = request < NEVER
+        left = np.isfinite(request)
         if left.any():
             still = np.zeros_like(self.waiting)
             still[:, worlds] = left
@@ -414,13 +478,16 @@ class Responder(mesa.Agent):
         """What happens to sites left waiting for an envoy (the UN may hand them to its partner)."""
 
     def current_pressure(self) -> np.ndarray:
-        """Pressure on each site: attention of the rung reached, or its envoys' effect."""
+        """Pressure on each site: attention of the rung reached plus its envoys' mediation, discounted
+        where this actor has cried wolf (parties heed empty warnings less)."""
         m = self.model
         pressure = self.base.copy()
-        flat, rung = pressure.reshape(-1), self.rung.reshape(-1)
+        flat = pressure.reshape(-1)
         for med in self.mediators:
             if med.worlds.size:
-                flat[med.cells] += med.effect(m.rung_strength.take(rung[med.cells] + 1))
+                flat[med.cells] += med.effect()
+        if self.wolf.any():
+            pressure /= 1.0 + m.dyn.crying_wolf_attention * self.wolf
         return pressure
 
     @property
@@ -438,7 +505,8 @@ class Responder(mesa.Agent):
 
     # -- 6. Sustainability ----------------------------------------------------------------------
     def sustain_or_wind_down(self) -> np.ndarray:
-        """Stay engaged `sustainability_days` after the critical moment passes, then wind down."""
+        """Stay engaged `sustainability_days` after the critical moment passes, then wind down. Returns
+        where this actor is engaged at the envoy rung or above (the engagement that builds capacity)."""
         m, day = self.model, self.model.day
         resolved = (self.stage == Stage.ACTIVE) & (m.tension < m.dyn.resolution_tension)
         if resolved.any():
@@ -472,7 +540,9 @@ class Responder(mesa.Agent):
                 arr.reshape(-1)[done] = NEVER
             self.epoch.reshape(-1)[done] += 1
             m.events.record_at(day, EventKind.WIND_DOWN, done, self.actor)
-        return self.stage >= Stage.ACTIVE
+        # Only mediation and missions help national counterparts build infrastructures for peace (§56, §72);
+        # a statement or a fact-finding visit does not.
+        return (self.stage >= Stage.ACTIVE) & (self.rung >= ENVOY)
 
 
 _NO_CELLS = np.zeros(0, dtype=np.int64)
@@ -489,8 +559,8 @@ class UnitedNations(Responder):
 
     def decision_delay(self, cells: np.ndarray) -> np.ndarray:
         m = self.model
-        divided = 1.0 - m.scenario.council_unity
-        u = m.streams.keyed_uniform(COUNCIL, m.day, cells)
+        divided = 1.0 - m.scenario_config.council_unity
+        u = m.streams.keyed_uniform(COUNCIL, cells, self.epoch.reshape(-1)[cells])
         extra = np.rint(m.dyn.council_delay_days * divided * u).astype(np.int32)
         return super().decision_delay(cells) + extra
 
@@ -498,7 +568,7 @@ class UnitedNations(Responder):
     def ceiling(self) -> int:
         top = super().ceiling
         # Coercive measures need a Council that can agree (§42).
-        return min(top, MISSION) if self.model.scenario.council_unity < 0.5 else top
+        return min(top, MISSION) if self.model.scenario_config.council_unity < 0.5 else top
 
     def handover(self, still_waiting: np.ndarray) -> None:
         """Burden-sharing (§51): a site left waiting may be taken by a free regional envoy."""
@@ -507,7 +577,10 @@ class UnitedNations(Responder):
             return
         m = self.model
         flat = np.flatnonzero(still_waiting)
-        taken = flat[m.streams.keyed_uniform(HANDOVER, m.day, flat) < m.policy.burden_sharing]
+        # Keyed by the engagement and the days it has waited, never the calendar day.
+        waited = m.day - self.envoy_ready_day.reshape(-1)[flat]
+        u = m.streams.keyed_uniform(HANDOVER, flat, self.epoch.reshape(-1)[flat], waited)
+        taken = flat[u < m.policy.burden_sharing]
         share = np.zeros_like(still_waiting)
         share.reshape(-1)[taken] = True
         ro.accept_handover(share)

@@ -26,9 +26,11 @@ TOOLS = ("statement", "fact_finding", "envoy", "mission", "coercive")
 PHASES = ("stable", "dispute", "crisis", "armed_conflict", "war")
 
 
-def param(default: Any, *, unit: str, source: str, lo=None, hi=None, choices=None, **kw):
-    """A schema field with its unit, allowed range and source recorded as metadata."""
+def param(default: Any, *, unit: str, source: str, lo=None, hi=None, choices=None, plausible=None, **kw):
+    """A schema field with its unit, allowed range, plausible range and source recorded as metadata."""
     meta = {"unit": unit, "source": source}
+    if plausible is not None:
+        meta["plausible"] = tuple(plausible)
     if choices is not None:
         meta["choices"] = tuple(choices)
     else:
@@ -59,7 +61,7 @@ class PolicyConfig:
     ladder_days: int = param(
         7, unit="days", lo=1, hi=365, source="assumption: one rung a week while the crisis persists"
     )
-    # Detailed parameters behind `partnership` (§51-53); each follows the headline unless set.
+    # Detailed parameters behind `partnership` (§51-52); each follows the headline unless set.
     information_sharing: float = param(
         SI("${.partnership}"), unit="share 0-1", lo=0.0, hi=1.0, source="§46, §51, §65"
     )
@@ -69,8 +71,10 @@ class PolicyConfig:
     burden_sharing: float = param(
         SI("${.partnership}"), unit="share 0-1", lo=0.0, hi=1.0, source="§51"
     )
+    #: Inducements from financial institutions (§53). Not tied to ``partnership``: the evidence on
+    #: carrots is mixed — they add leverage but are associated with more escalation (Öberg et al. 2009).
     financial_incentives: float = param(
-        SI("${.partnership}"), unit="share 0-1", lo=0.0, hi=1.0, source="§53"
+        0.3, unit="share 0-1", lo=0.0, hi=1.0, source="§53; Öberg, Möller & Wallensteen 2009"
     )
     funding_predictability: float = param(
         0.5, unit="share 0-1", lo=0.0, hi=1.0, source="§64, §68"
@@ -99,8 +103,20 @@ class SiteConfig:
     local_preference: float = param(
         0.0, unit="0 direct talks .. 1 indirect talks", lo=0.0, hi=1.0, source="§49"
     )
+    #: False: outsiders do not know the preference; each world draws indirect talks with probability
+    #: ``local_preference`` (§48-50: "regions and groups prefer different approaches").
+    preference_known: bool = param(True, unit="switch", source="§48-50")
     election_day: int = param(
-        -1, unit="day (-1 none)", lo=-1, hi=None, source="§39-40 election-related violence"
+        -1, unit="day (-1 none)", lo=-1, hi=36_500, source="§39-40 election-related violence"
+    )
+    #: A deadlocked power struggle: how much wider the parties' "hold" band is — neither side takes up arms
+    #: nor concedes without a strong push (elites without armed followers; e.g. Madagascar 2009, §20,
+    #: §36-37). 0 in most presets.
+    deadlock: float = param(
+        0.0, unit="propensity", lo=0.0, hi=5.0, source="assumption; §20, §36-37 unconstitutional changes"
+    )
+    scheduled_shock: float = param(
+        1.0, unit="x trigger_shock", lo=0.0, hi=5.0, source="§35-40: the size of the scheduled event's shock"
     )
 
 
@@ -129,6 +145,9 @@ class ScenarioConfig:
     party_will: float = param(
         1.0, unit="share of pressure heeded", lo=0.0, hi=1.0, source="§41: the will of the parties"
     )
+    #: The policy preset (configs/policy/NAME.yaml) holding the levers this case's responders actually used
+    #: (who acted, how fast, with whom, with which tools); run it with ``policy=NAME``. Empty: none.
+    history: str = ""
     warning_difficulty: float = param(
         1.0, unit="x observer noise", lo=0.0, hi=10.0, source="§44: crises that take the world by surprise"
     )
@@ -136,71 +155,179 @@ class ScenarioConfig:
 
 @dataclass
 class DynamicsConfig:
-    """Behavioural coefficients of parties, tension, observers and mediators (docs/ODD.md §7)."""
+    """Behavioural coefficients of parties, tension, observers and mediators (docs/ODD.md §7).
+
+    ``plausible`` is the range a coefficient could take given its source (both ends); with
+    ``uncertainty.enabled`` each ensemble member draws its coefficients from these ranges."""
 
     # Parties (Fearon 1995; Epstein 2002 threshold rule; escalation spirals).
-    party_noise: float = param(0.55, unit="logistic scale", lo=0.01, hi=None, source="assumption: ordered logit")
+    party_noise: float = param(0.55, unit="logistic scale", lo=0.01, hi=10.0, plausible=(0.45, 0.65),
+                               source="assumption: ordered logit")
     party_threshold: float = param(
-        0.9, unit="propensity", lo=0.0, hi=None, source="assumption: ordered-logit cut"
+        0.9, unit="propensity", lo=0.0, hi=10.0, plausible=(0.8, 1.0), source="assumption: ordered-logit cut"
     )
-    weight_grievance: float = param(0.35, unit="per tension", lo=0.0, hi=None, source="Epstein 2002")
-    weight_tension: float = param(0.25, unit="per tension", lo=0.0, hi=None, source="spiral; §44")
+    weight_grievance: float = param(0.35, unit="per tension", lo=0.0, hi=10.0, plausible=(0.25, 0.45),
+                                    source="Epstein 2002")
+    weight_tension: float = param(0.25, unit="per tension", lo=0.0, hi=10.0, plausible=(0.18, 0.32),
+                                  source="spiral; §44")
     weight_reciprocity: float = param(
-        0.45, unit="per move", lo=0.0, hi=None, source="escalation spirals; Fearon 1995"
+        0.45, unit="per move", lo=0.0, hi=10.0, plausible=(0.35, 0.55), source="escalation spirals; Fearon 1995"
     )
     weight_war_cost: float = param(
-        0.5, unit="per tension above the armed-conflict line", lo=0.0, hi=None, source="Fearon 1995 costs of war"
+        0.5, unit="per tension above the armed-conflict line", lo=0.0, hi=10.0, plausible=(0.3, 0.7),
+        source="Fearon 1995 costs of war",
     )
-    conflict_trap: float = param(0.1, unit="propensity", lo=0.0, hi=None, source="§29; Walter 2011")
+    conflict_trap: float = param(0.1, unit="propensity", lo=0.0, hi=10.0, plausible=(0.05, 0.2),
+                                 source="§29; Walter 2011")
     hardening_per_day: float = param(
-        0.01, unit="1/day in crisis", lo=0.0, hi=None, source="Bercovitch 1996; Regan & Stam 2000"
+        0.01, unit="1/day in crisis", lo=0.0, hi=1.0, plausible=(0.005, 0.02),
+        source="Bercovitch 1996; Regan & Stam 2000",
     )
     hardening_on_bloodshed: float = param(
-        1.0, unit="jump on each entry into armed conflict", lo=0.0, hi=None, source="§47 window; Bercovitch 1996"
+        1.0, unit="jump on each entry into armed conflict", lo=0.0, hi=10.0, plausible=(0.5, 1.5),
+        source="§47 window; Bercovitch 1996",
     )
     hardening_decay: float = param(0.005, unit="1/day when stable", lo=0.0, hi=1.0, source="assumption")
+    # The conflict life cycle (Zartman's ripeness; Greig; Ruhe 2015; UCDP/PRIO annual transitions).
+    weight_fatigue: float = param(
+        0.3, unit="propensity per year of fighting", lo=0.0, hi=10.0, plausible=(0.1, 0.5),
+        source="Zartman: a hurting stalemate; Collier & Hoeffler 2004",
+    )
+    fatigue_memory_days: float = param(
+        730.0, unit="days (decay time outside fighting)", lo=1.0, hi=36_500.0, source="assumption"
+    )
+    end_rate_minor_per_year: float = param(
+        0.25, unit="1/year", lo=0.0, hi=12.0, plausible=(0.15, 0.35),
+        source="UCDP/PRIO 1990-2019: 27.3 % [22.8, 31.9] of minor conflicts end each year (docs/validation)",
+    )
+    end_rate_war_per_year: float = param(
+        0.1, unit="1/year", lo=0.0, hi=12.0, plausible=(0.05, 0.15),
+        source="UCDP/PRIO 1990-2019: 6.5 % [2.9, 10.1] of wars end each year (docs/validation)",
+    )
+    war_fallback_per_year: float = param(
+        0.3, unit="1/year", lo=0.0, hi=12.0, plausible=(0.2, 0.4),
+        source="UCDP/PRIO 1990-2019: 28 % of wars fall back to minor conflict each year (docs/validation)",
+    )
+    settlement_fatigue: float = param(
+        1.0, unit="x end rate per year of fighting", lo=0.0, hi=10.0, plausible=(0.0, 2.0),
+        source="Zartman ripeness; Greig; Ruhe 2015",
+    )
+    settlement_mediation: float = param(
+        1.5, unit="x end rate per unit of third-party pressure", lo=0.0, hi=20.0, plausible=(0.5, 3.0),
+        source="Bercovitch 1996 (agreements in 39-64 %); Svensson & Lundgren 2015",
+    )
+    weight_fighting: float = param(
+        0.1, unit="propensity while fighting", lo=0.0, hi=5.0, plausible=(0.0, 0.3),
+        source="violence begets violence: revenge and the security dilemma (Fearon 1995); assumption",
+    )
+    conflict_exit_tension: float = param(
+        1.5, unit="tension", lo=0.0, hi=3.0,
+        source="assumption: fighting stops when tension falls back to the middle of the dispute band",
+    )
+    war_exit_tension: float = param(
+        2.5, unit="tension", lo=0.0, hi=4.0, source="assumption: a war falls back once tension is back in crisis"
+    )
+    settlement_grievance_relief: float = param(
+        0.3, unit="tension off the grievance", lo=0.0, hi=3.0, plausible=(0.1, 0.5),
+        source="power-sharing and new constitutions address grievances (§20, §56); Walter 2011",
+    )
+    relief_memory_days: float = param(
+        1825.0, unit="days (decay time)", lo=1.0, hi=36_500.0,
+        source="assumption: a settlement's relief fades over years",
+    )
+    settlement_tension: float = param(
+        1.8, unit="tension after a settlement", lo=0.0, hi=3.0, source="assumption: back into dispute"
+    )
+    settlement_hardening_relief: float = param(
+        0.5, unit="share of hardening removed", lo=0.0, hi=1.0, source="assumption"
+    )
     # Tension.
-    move_step: float = param(0.04, unit="tension per move", lo=0.0, hi=None, source="assumption")
-    reversion: float = param(0.01, unit="1/day", lo=0.0, hi=1.0, source="assumption")
-    tension_noise: float = param(0.03, unit="tension/day s.d.", lo=0.0, hi=None, source="assumption")
-    trigger_shock: float = param(0.8, unit="tension", lo=0.0, hi=None, source="§35-40")
-    spillover_per_day: float = param(0.01, unit="tension/day per war neighbour", lo=0.0, hi=None,
-                                     source="§19, §24")
-    infrastructure_damping: float = param(0.6, unit="share", lo=0.0, hi=1.0, source="§56-57")
+    move_step: float = param(0.04, unit="tension per move", lo=0.0, hi=1.0, plausible=(0.03, 0.05),
+                             source="assumption")
+    reversion: float = param(0.01, unit="1/day", lo=0.0, hi=1.0, plausible=(0.007, 0.013), source="assumption")
+    tension_noise: float = param(0.03, unit="tension/day s.d.", lo=0.0, hi=1.0, source="assumption")
+    trigger_shock: float = param(0.8, unit="tension", lo=0.0, hi=5.0, plausible=(0.6, 1.0), source="§35-40")
+    spillover_per_day: float = param(0.01, unit="tension/day per war neighbour", lo=0.0, hi=1.0,
+                                     plausible=(0.005, 0.015), source="§19, §24")
+    infrastructure_damping: float = param(0.6, unit="share", lo=0.0, hi=1.0, plausible=(0.4, 0.8),
+                                          source="§56-57")
     infrastructure_growth: float = param(
         0.0005, unit="1/day while engaged", lo=0.0, hi=1.0, source="§56, §72: builds over years"
     )
     infrastructure_decay: float = param(0.0005, unit="1/day", lo=0.0, hi=1.0, source="assumption")
     # Observers (§44-46).
-    observer_noise_un: float = param(0.9, unit="tension s.d.", lo=0.0, hi=None, source="§44-46")
-    observer_noise_regional: float = param(0.5, unit="tension s.d.", lo=0.0, hi=None, source="§46, §51")
-    observer_noise_civil_society: float = param(0.6, unit="tension s.d.", lo=0.0, hi=None,
+    observer_noise_un: float = param(0.9, unit="tension s.d.", lo=0.0, hi=10.0, source="§44-46")
+    observer_noise_regional: float = param(0.5, unit="tension s.d.", lo=0.0, hi=10.0, source="§46, §51")
+    observer_noise_civil_society: float = param(0.6, unit="tension s.d.", lo=0.0, hi=10.0,
                                                 source="§46, §58, §70")
     observer_smoothing: float = param(0.15, unit="EWMA weight", lo=0.01, hi=1.0, source="assumption")
-    warning_threshold: float = param(1.9, unit="tension", lo=0.0, hi=5.0, source="§45 critical moments")
+    warning_threshold: float = param(1.7, unit="tension", lo=0.0, hi=5.0, source="§45 critical moments")
+    alarm_margin: float = param(
+        2.0, unit="standard errors of the estimate", lo=0.0, hi=10.0,
+        source="signal detection: a threshold set for a fixed false-alarm rate (Neyman-Pearson); §44",
+    )
     # UN decision and deployment (§16-17, §64).
     council_delay_days: int = param(21, unit="days at zero unity", lo=0, hi=365, source="§11, §16")
     standby_days: int = param(3, unit="days", lo=0, hi=60, source="§17 standby team 72 h")
-    funding_delay_days: float = param(30.0, unit="mean days at zero predictability", lo=0.0, hi=None,
+    funding_delay_days: float = param(30.0, unit="mean days at zero predictability", lo=0.0, hi=365.0,
                                       source="§64, §68")
     # Third-party effect (§41-42, §47-55).
     tool_strength: list[float] = param([0.1, 0.2, 0.4, 0.6, 0.8], unit="propensity per rung",
                                        source="§47 small steps; §42 coercion")
+    tool_strength_scale: float = param(
+        0.15, unit="x tool_strength", lo=0.0, hi=10.0, plausible=(0.1, 0.2),
+        source="effect band: Hegre et al. 2019 (up to two-thirds for the strongest instrument)",
+    )
+    envoy_strength: float = param(
+        0.08, unit="propensity at full credibility and fit", lo=0.0, hi=5.0, plausible=(0.05, 0.11),
+        source="§18-21, §61; assumption",
+    )
     mediator_credibility: float = param(0.7, unit="share 0-1", lo=0.0, hi=1.0, source="§61")
-    credibility_gain: float = param(0.002, unit="1/day of progress", lo=0.0, hi=1.0, source="§61")
+    credibility_gain: float = param(0.01, unit="1/day of progress", lo=0.0, hi=1.0, source="§61")
     credibility_loss: float = param(0.1, unit="per escalation", lo=0.0, hi=1.0, source="§61")
     adaptation_rate: float = param(0.1, unit="1/day at flexibility 1", lo=0.0, hi=1.0, source="§48-50")
     default_approach: float = param(0.0, unit="0 direct .. 1 indirect", lo=0.0, hi=1.0,
                                     source="§48 institutional default")
-    misfit_penalty: float = param(0.7, unit="share lost at opposite approach", lo=0.0, hi=1.0,
-                                  source="§49 local preferences")
-    mixed_message_penalty: float = param(0.6, unit="share", lo=0.0, hi=1.0, source="§16, §52")
-    leverage_unity: float = param(0.5, unit="share", lo=0.0, hi=None, source="§11, §53")
-    leverage_incentives: float = param(0.4, unit="share", lo=0.0, hi=None, source="§53")
-    regional_legitimacy: float = param(0.8, unit="share", lo=0.0, hi=None, source="§46, §51")
+    misfit_penalty: float = param(1.3, unit="share lost at opposite approach (>1: backfires)", lo=0.0, hi=2.0,
+                                  plausible=(1.0, 1.6), source="§49 local preferences; Beardsley et al. 2006")
+    mixed_message_penalty: float = param(0.6, unit="share", lo=0.0, hi=1.0, plausible=(0.4, 0.8),
+                                         source="§16, §52")
+    leverage_unity: float = param(0.5, unit="share", lo=0.0, hi=10.0, source="§11, §53")
+    leverage_incentives: float = param(0.4, unit="share", lo=0.0, hi=10.0, source="§53")
+    regional_legitimacy: float = param(0.8, unit="share", lo=0.0, hi=10.0, source="§46, §51")
     information_value: float = param(0.5, unit="share", lo=0.0, hi=1.0, source="Fey & Ramsay 2010")
     resolution_tension: float = param(1.0, unit="tension", lo=0.0, hi=5.0, source="§56 critical moment passed")
     false_alarm_tension: float = param(1.5, unit="tension", lo=0.0, hi=5.0, source="§44; assumption")
+    # Help that can fail (docs/ODD.md 7.x); 0 switches each channel off.
+    crying_wolf: float = param(
+        0.15, unit="warning threshold rise per false alarm (tension)", lo=0.0, hi=5.0, plausible=(0.05, 0.3),
+        source="crying wolf: Breznitz 1984; §44 sifting information",
+    )
+    crying_wolf_attention: float = param(
+        0.3, unit="attention lost per false alarm (1/(1+x n))", lo=0.0, hi=10.0, plausible=(0.1, 0.5),
+        source="crying wolf: parties discount repeated empty warnings; assumption",
+    )
+    crying_wolf_memory_days: float = param(365.0, unit="days", lo=1.0, hi=36_500.0, source="assumption")
+    moral_hazard: float = param(
+        0.2, unit="propensity at full financial incentives", lo=0.0, hi=5.0, plausible=(0.1, 0.3),
+        source="Öberg, Möller & Wallensteen 2009: inducements associated with more escalation",
+    )
+    coercion_backlash: float = param(
+        0.25, unit="propensity of hard-liners under coercion", lo=0.0, hi=5.0, plausible=(0.1, 0.4),
+        source="spoilers provoked by coercion (Stedman 1997); §42",
+    )
+    mediator_bias: float = param(
+        0.0, unit="-1 opposition .. 0 impartial .. 1 government", lo=-1.0, hi=1.0, source="Kydd 2003; Rauchhaus 2006"
+    )
+    bias_hypothesis: str = param(
+        "rauchhaus", unit="hypothesis", choices=("rauchhaus", "kydd"),
+        source="Kydd 2003 (bias makes a mediator credible) vs Rauchhaus 2006 (impartial mediators do better)",
+    )
+
+
+#: The behavioural coefficients that carry a plausible range (drawn under parameter uncertainty).
+def uncertain_coefficients() -> dict[str, tuple[float, float]]:
+    return {f.name: f.metadata["plausible"] for f in fields(DynamicsConfig) if "plausible" in f.metadata}
 
 
 @dataclass
@@ -208,24 +335,24 @@ class CostConfig:
     """Money, in US dollars (§8)."""
 
     envoy_per_day: float = param(
-        10_000.0, unit="USD/envoy-day", lo=0.0, hi=None, source="assumption (UN DPA travel and staff)"
+        10_000.0, unit="USD/envoy-day", lo=0.0, hi=1e11, source="assumption (UN DPA travel and staff)"
     )
     mission_per_day: float = param(
-        22_000.0, unit="USD/day", lo=0.0, hi=None, source="§8: UNOWA < USD 8 million a year"
+        22_000.0, unit="USD/day", lo=0.0, hi=1e11, source="§8: UNOWA < USD 8 million a year"
     )
-    statement: float = param(5_000.0, unit="USD per step", lo=0.0, hi=None, source="assumption")
-    fact_finding: float = param(150_000.0, unit="USD per mission", lo=0.0, hi=None, source="assumption")
-    coercive_per_day: float = param(30_000.0, unit="USD/day", lo=0.0, hi=None, source="assumption")
-    false_alarm: float = param(20_000.0, unit="USD per false alarm", lo=0.0, hi=None, source="assumption")
+    statement: float = param(5_000.0, unit="USD per step", lo=0.0, hi=1e11, source="assumption")
+    fact_finding: float = param(150_000.0, unit="USD per mission", lo=0.0, hi=1e11, source="assumption")
+    coercive_per_day: float = param(30_000.0, unit="USD/day", lo=0.0, hi=1e11, source="assumption")
+    false_alarm: float = param(20_000.0, unit="USD per false alarm", lo=0.0, hi=1e11, source="assumption")
     armed_conflict_per_day: float = param(
-        450_000.0, unit="USD/day", lo=0.0, hi=None, source="Collier & Hoeffler 2004, a quarter of war"
+        450_000.0, unit="USD/day", lo=0.0, hi=1e11, source="Collier & Hoeffler 2004, a quarter of war"
     )
     war_per_day: float = param(
-        1_800_000.0, unit="USD/day", lo=0.0, hi=None,
+        1_800_000.0, unit="USD/day", lo=0.0, hi=1e11,
         source="Collier & Hoeffler 2004: 2.2 growth points of a USD 30 bn economy",
     )
     war_recovery_years: float = param(
-        14.0, unit="years", lo=0.0, hi=None, source="§8: 14 years to return to the pre-war growth path"
+        14.0, unit="years", lo=0.0, hi=100.0, source="§8: 14 years to return to the pre-war growth path"
     )
     recovery_loss_share: float = param(
         0.25, unit="share of the war-time daily loss", lo=0.0, hi=1.0,
@@ -253,6 +380,16 @@ def twin_policy(counterfactual: CounterfactualConfig) -> dict[str, Any]:
 
 
 @dataclass
+class UncertaintyConfig:
+    """Parameter uncertainty, not only Monte Carlo noise: world ``w`` belongs to ensemble member
+    ``w % members``, and each member draws every coefficient that has a ``plausible`` range in
+    DynamicsConfig uniformly from it (keyed by member: the same member draws the same set in any run)."""
+
+    enabled: bool = param(False, unit="switch", source="Lee et al. 2015; issue: parameter uncertainty")
+    members: int = param(20, unit="parameter sets", lo=2, hi=100_000, source="assumption")
+
+
+@dataclass
 class OutputConfig:
     plot: bool = True
     events: bool = True  # keep the per-world event log
@@ -264,18 +401,51 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 
 def scenario_names() -> list[str]:
-    return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
+    """The scenario presets (configs/scenario/NAME.yaml) a user can choose; never an internal schema."""
+    return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml")
+                  if not p.stem.startswith(("_", ".")) and not p.stem.endswith("_schema"))
 
 
 def load_scenario(name: str) -> ScenarioConfig:
-    """A scenario preset from configs/scenario/NAME.yaml, typed and checked against the schema."""
+    """A scenario preset from configs/scenario/NAME.yaml, typed and checked against the schema.
+
+    Raises ValueError naming the problem: an unknown name, a file that is not YAML, or a preset
+    without sites (which would otherwise run a region with no country at all)."""
+    import difflib
+
     from omegaconf import OmegaConf
 
+    names = scenario_names()
+    if name not in names:
+        close = difflib.get_close_matches(str(name), names, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ValueError(f"scenario = {name!r} is not a preset{hint}: choose one of {', '.join(names)}")
     path = CONFIG_DIR / "scenario" / f"{name}.yaml"
+    try:
+        data = OmegaConf.load(path)
+        node = OmegaConf.merge(OmegaConf.structured(ScenarioConfig), data or {})
+        scenario = OmegaConf.to_object(node)
+    except Exception as exc:  # noqa: BLE001 -- a broken preset file: name it, without a stack
+        text = " ".join(str(exc).split())
+        raise ValueError(f"scenario preset {path} cannot be read: {text}") from None
+    if not scenario.sites:
+        raise ValueError(f"scenario preset {path} has no sites: a scenario needs at least one "
+                         "(sites: {A: {initial_tension: 1.5, ...}})")
+    return scenario
+
+
+def policy_names() -> list[str]:
+    return sorted(p.stem for p in (CONFIG_DIR / "policy").glob("*.yaml"))
+
+
+def load_policy(name: str):
+    """A policy preset from configs/policy/NAME.yaml, as an OmegaConf node to merge onto a policy."""
+    from omegaconf import OmegaConf
+
+    path = CONFIG_DIR / "policy" / f"{name}.yaml"
     if not path.exists():
-        raise ValueError(f"scenario = {name!r} is not a preset: choose one of {', '.join(scenario_names())}")
-    node = OmegaConf.merge(OmegaConf.structured(ScenarioConfig), OmegaConf.load(path))
-    return OmegaConf.to_object(node)
+        raise ValueError(f"policy = {name!r} is not a preset: choose one of {', '.join(policy_names())}")
+    return OmegaConf.load(path) or OmegaConf.create({})
 
 
 @dataclass
@@ -286,10 +456,13 @@ class RunConfig:
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     costs: CostConfig = field(default_factory=CostConfig)
     counterfactual: CounterfactualConfig = field(default_factory=CounterfactualConfig)
+    uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     replicates: int = param(1000, unit="worlds", lo=1, hi=10_000_000, source="Lee et al. 2015")
     seed: int = param(0, unit="integer", lo=0, hi=2**63 - 1, source="-")
-    horizon_days: int = param(365, unit="days", lo=1, hi=36_500, source="-")
+    #: Two years: the median UCDP episode lasts two calendar years, and relapse after a settlement or a
+    #: wind-down shows in the second year (§56-57). Escalation within the first year is reported too.
+    horizon_days: int = param(730, unit="days", lo=1, hi=36_500, source="UCDP/PRIO episode length (docs/validation)")
 
 
 def register_configs() -> None:
@@ -297,9 +470,19 @@ def register_configs() -> None:
     from hydra.core.config_store import ConfigStore
 
     cs = ConfigStore.instance()
+    # Only the root schema: an entry in the scenario or policy group would be offered (and accepted) as a
+    # choice, e.g. scenario=scenario_schema, an empty region. The presets merge onto this typed root.
     cs.store(name="run_schema", node=RunConfig(scenario=ScenarioConfig()))
-    cs.store(group="scenario", name="scenario_schema", node=ScenarioConfig)
-    cs.store(group="policy", name="policy_schema", node=PolicyConfig)
+    # hydra.run.dir is outputs/${pdsim_path:${scenario.name}}/...: Hydra creates that folder before pdsim
+    # can refuse an unsafe name (validation does), so the name is first made safe to be a path part.
+    from omegaconf import OmegaConf
+
+    def path_part(name: Any) -> str:
+        import re
+
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", str(name)).lstrip(".")[:100] or "_"
+
+    OmegaConf.register_new_resolver("pdsim_path", path_part, replace=True)
 
 
 def walk_params(obj: Any, prefix: str = ""):

@@ -28,6 +28,9 @@ class EventKind(IntEnum):
     RELAPSE = 10  # tension returned to crisis after resolution
     WIND_DOWN = 11  # engagement ended, envoy back on the roster
     PREFERENCE_SHIFT = 12  # the local preference for talks changed
+    SETTLEMENT = 13  # an armed conflict ended (settlement, exhaustion or victory); value: phase before
+    FALLBACK = 14  # a war fell back to minor armed conflict
+    ENVOY_REQUEST = 15  # an actor asked for an envoy from its roster; value: the day it can be ready
 
 
 ACTORS = ("site", "UN", "regional organisation", "civil society")
@@ -53,7 +56,8 @@ class Event:
             EventKind.PHASE_UP: lambda: f"{site} escalates to {PHASES[int(v)]}",
             EventKind.PHASE_DOWN: lambda: f"{site} de-escalates to {PHASES[int(v)]}",
             EventKind.WARNING: lambda: f"{who} early warning on {site} (estimated tension {v:.2f})",
-            EventKind.FALSE_ALARM: lambda: f"{who} warning on {site} was a false alarm (true tension {v:.2f})",
+            EventKind.FALSE_ALARM: lambda: f"{who} finds its warning on {site} was a false alarm "
+            f"(true tension {v:.2f}) and stands down",
             EventKind.FIRST_STEP: lambda: f"{who} takes its first step on {site} ({TOOLS[0]}), "
             f"{self.day - int(v)} days after its warning",
             EventKind.RUNG: lambda: f"{who} response on {site} climbs to {TOOLS[int(v)]}",
@@ -63,6 +67,10 @@ class Event:
             EventKind.RELAPSE: lambda: f"{site} relapses into crisis",
             EventKind.WIND_DOWN: lambda: f"{who} winds down engagement in {site}",
             EventKind.PREFERENCE_SHIFT: lambda: f"local preference in {site} shifts to {talks}",
+            EventKind.SETTLEMENT: lambda: f"the {PHASES[int(v)].replace('_', ' ')} in {site} ends "
+            "(settlement, exhaustion or victory)",
+            EventKind.FALLBACK: lambda: f"the war in {site} falls back to armed conflict",
+            EventKind.ENVOY_REQUEST: lambda: f"{who} asks for an envoy for {site} (ready on day {int(v)})",
         }[self.kind]()
         return f"day {self.day:4d}: {text}"
 
@@ -98,8 +106,17 @@ class EventLog:
             vals = np.asarray(value, dtype=np.float32)
         self._chunks.append((day, int(kind), actor, flat.astype(np.int32), vals))
 
-    def columns(self) -> dict[str, np.ndarray]:
-        """All events as columns: day, world, site, kind, actor, value."""
+    @property
+    def n_chunks(self) -> int:
+        """How many chunks are recorded so far: pass it to ``columns(since=...)`` to read only newer events."""
+        return len(self._chunks)
+
+    def columns(self, since: int = 0) -> dict[str, np.ndarray]:
+        """All events (or those recorded after chunk ``since``) as columns: day, world, site, kind, actor, value."""
+        if since:
+            newer = EventLog(self.enabled, self.n_worlds)
+            newer._chunks = self._chunks[since:]
+            return newer.columns()
         if not self._chunks:
             empty = np.zeros(0, dtype=np.int32)
             return {"day": empty, "world": empty, "site": empty, "kind": empty.astype(np.int8),

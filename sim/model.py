@@ -15,21 +15,23 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from sim.agents import (
-    ARMED_CONFLICT,
+    COERCIVE,
     CRISIS,
+    ENVOY,
     FLOAT,
     MAX_TENSION,
     NEVER,
-    WAR,
     Observer,
     Party,
     RegionalOrganisation,
     Site,
     UnitedNations,
 )
-from sim.config import RunConfig
+from sim.config import RunConfig, uncertain_coefficients
 from sim.events import EventKind, EventLog
-from sim.streams import RandomStreams
+from sim.streams import PARAMETERS, PREFERENCE, SETTLEMENT, RandomStreams
+
+DAYS_PER_YEAR = 365
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -41,47 +43,68 @@ class PreventiveDiplomacyModel(mesa.Model):
         seed = config.seed if seed is None else seed
         super().__init__(rng=seed)
         self.config = config
-        self.scenario, self.policy, self.costs = config.scenario, config.policy, config.costs
+        # Not ``self.scenario``: Mesa 3.5's Model reserves that name for its own Scenario objects (SolaraViz).
+        self.scenario_config, self.policy, self.costs = config.scenario, config.policy, config.costs
+        R = self.replicates = config.replicates if replicates is None else replicates
+        S = self.n_sites = len(self.scenario_config.sites)
+        self.horizon = config.horizon_days
+        self.day = 0
+        self.streams = RandomStreams(seed, S, R)
         # Coefficients as float32 scalars: a Python float times a boolean or int8 array would
-        # otherwise promote the whole expression to float64 (NumPy 2 promotion rules).
+        # otherwise promote the whole expression to float64 (NumPy 2 promotion rules). Under parameter
+        # uncertainty the coefficients with a plausible range become per-world arrays (shape R).
         self.dyn = SimpleNamespace(**{
             k: np.float32(v) if isinstance(v, float) else v for k, v in vars(config.dynamics).items()
         })
-        R = self.replicates = config.replicates if replicates is None else replicates
-        S = self.n_sites = len(self.scenario.sites)
-        self.horizon = config.horizon_days
-        self.day = 0
-        self.streams = RandomStreams(seed)
+        self.member = None
+        if config.uncertainty.enabled:
+            self.member = np.arange(R) % config.uncertainty.members
+            for i, (name, (lo, hi)) in enumerate(sorted(uncertain_coefficients().items())):
+                # Keyed by (member, coefficient), not by world: worlds of one member share a set.
+                u = self.streams.address_uniform(PARAMETERS, self.member, i)
+                setattr(self.dyn, name, (lo + (hi - lo) * u).astype(FLOAT))
+        self.side_factor = mediator_bias_factor(config.dynamics)
         self.events = EventLog(config.output.events, R)
         self.rung_strength = np.asarray([0.0, *self.dyn.tool_strength], dtype=FLOAT)
 
         # (site, world) state blocks; agents hold views of their rows.
-        names, sites = list(self.scenario.sites), list(self.scenario.sites.values())
+        names, sites = list(self.scenario_config.sites), list(self.scenario_config.sites.values())
         col = lambda attr: np.array([[getattr(s, attr)] for s in sites], dtype=FLOAT)  # noqa: E731
         self.tension = np.repeat(col("initial_tension"), R, axis=1)
         self.grievance = np.repeat(col("grievance"), R, axis=1)
         self.infrastructure = np.repeat(col("infrastructure_for_peace"), R, axis=1)
         self.local_preference = np.repeat(col("local_preference"), R, axis=1)
+        for i, site in enumerate(sites):
+            if not site.preference_known:  # outsiders cannot know it: each world draws one (§48-50)
+                u = self.streams.address_uniform(PREFERENCE, np.arange(R), i)
+                self.local_preference[i] = (u < site.local_preference).astype(FLOAT)
         self.war_history = np.repeat(col("war_history"), R, axis=1).astype(bool)
         self.election_day = np.array([s.election_day for s in sites])
+        self.scheduled_shock = np.array([s.scheduled_shock for s in sites], dtype=FLOAT)
+        deadlock = np.array([[s.deadlock] for s in sites], dtype=FLOAT)
+        self.deadlock = deadlock[:, :, None] if deadlock.any() else None  # (site, 1, 1)
         self.effective_grievance = np.empty((S, R), dtype=FLOAT)
         self.hardening = np.zeros((S, 2, R), dtype=FLOAT)
         self.moves = np.zeros((S, 2, R), dtype=np.int8)
         self.last_moves = np.zeros((S, 2, R), dtype=np.int8)
         self.pressure = np.zeros((S, R), dtype=FLOAT)
+        self.engaged = np.zeros((S, R), dtype=bool)  # an envoy's rung reached: incentives on the table
+        self.coerced = np.zeros((S, R), dtype=bool)  # coercive measures in force
+        # The conflict life cycle: war-weariness, and the ordinal and day of the armed-conflict episode.
+        self.fatigue = np.zeros((S, R), dtype=FLOAT)  # years of fighting, decaying in peace
+        self.relief = np.zeros((S, R), dtype=FLOAT)  # grievance a settlement addressed, fading
+        self.episode = np.zeros((S, R), dtype=np.int32)
+        self.episode_day = np.zeros((S, R), dtype=np.int32)
         self.phase = phase_of(self.tension)
         self.phase_up = np.zeros((S, R), dtype=bool)
-        self.neighbours = np.zeros((S, S), dtype=FLOAT)
-        borders = [(names.index(a), names.index(b)) for a, b in self.scenario.borders]
-        for a, b in borders:
-            self.neighbours[a, b] = self.neighbours[b, a] = 1.0
-
-        # The region as a Mesa network of countries (spill-over runs along its edges).
+        # The region as a Mesa network of countries; spill-over runs along its edges.
         graph = nx.Graph()
         graph.add_nodes_from(range(S))
-        graph.add_edges_from(borders)
+        graph.add_edges_from((names.index(a), names.index(b)) for a, b in self.scenario_config.borders)
         self.region = Network(graph, random=self.random, layout=None)
         self.sites = [Site(self, i, name, self.region[i]) for i, name in enumerate(names)]
+        # Each site's neighbours, read off the network's cells (one source for the dashboard and the model).
+        self.neighbour_sites = [[c.coordinate for c in site.cell.neighborhood] for site in self.sites]
         self.parties = [Party(self, site, side) for site in self.sites for side in (0, 1)]
 
         d, p = self.dyn, self.policy
@@ -93,15 +116,15 @@ class PreventiveDiplomacyModel(mesa.Model):
         # Fey & Ramsay 2010: what a mediator can tell the parties is worth what its information is.
         self.information = 1.0 - d.information_value * (1.0 - p.early_warning)
         on = p.intervene
-        un_leverage = 0.5 + d.leverage_unity * self.scenario.council_unity + (
+        un_leverage = 0.5 + d.leverage_unity * self.scenario_config.council_unity + (
             d.leverage_incentives * p.financial_incentives
         )
         self.un = UnitedNations(self, p.roster_size if on else 0, un_leverage)
         self.regional = None
-        if self.scenario.regional_organisation:
+        if self.scenario_config.regional_organisation:
             ro_leverage = d.regional_legitimacy + 0.5 * d.leverage_incentives * p.financial_incentives
             self.regional = RegionalOrganisation(
-                self, self.scenario.regional_envoys if on else 0, ro_leverage
+                self, self.scenario_config.regional_envoys if on else 0, ro_leverage
             )
         self.responders = [r for r in (self.un, self.regional) if r is not None]
 
@@ -114,12 +137,20 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.relapses = np.zeros(R, dtype=np.int32)
         self.been_in_crisis = self.tension >= CRISIS
         self.resolved = np.zeros((S, R), dtype=bool)
+        self.settlements = np.zeros(R, dtype=np.int32)
+        self.fallbacks = np.zeros(R, dtype=np.int32)
+        self.onsets = np.zeros(R, dtype=np.int32)
+        # Days in armed conflict (war included) and at war per calendar year of the run, for UCDP-style
+        # country-years (sim.years). Year y covers days 365 y + 1 .. 365 (y + 1).
+        n_years = -(-self.horizon // DAYS_PER_YEAR)
+        self.year_conflict_days = np.zeros((n_years, S, R), dtype=np.int16)
+        self.year_war_days = np.zeros((n_years, S, R), dtype=np.int16)
 
         self.aggregates: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _aggregate(name) for name in AGGREGATES}
         )
-        self.measure((self.tension >= ARMED_CONFLICT).any(axis=0), (self.tension >= WAR).any(axis=0))
+        self.measure((self.phase >= 3).any(axis=0), (self.phase >= 4).any(axis=0))
 
     # -- the schedule ------------------------------------------------------------------------------
     def step(self) -> None:
@@ -128,6 +159,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.experience_events()
         self.parties_choose_moves()
         self.update_tension()
+        self.end_or_fall_back()
         self.observe_and_warn()
         self.decide_and_act()
         self.combine_pressure()
@@ -147,13 +179,13 @@ class PreventiveDiplomacyModel(mesa.Model):
     # -- 1. Events ---------------------------------------------------------------------------------
     def experience_events(self) -> None:
         """Triggers (elections, coups), spill-over from wars next door, shifts in local preference."""
-        d, sc, S, R = self.dyn, self.scenario, self.n_sites, self.replicates
+        d, sc, _S, _R = self.dyn, self.scenario_config, self.n_sites, self.replicates
         rate = sc.trigger_rate_per_year / 365.0
         # One uniform per site and world decides the day's rare events: below the trigger rate it is a
         # trigger (and, rescaled, uniform again: the shock's size); above 1 - shift rate the local
         # preference shifts (and, rescaled, picks the new one). A random trigger and a shift never
         # coincide on one day (a scheduled election can).
-        u = self.streams.uniform("triggers", (S, R), bits=32)
+        u = self.streams.trigger(self.day)
         trigger = u < rate
         elections = self.election_day == self.day
         if elections.any():
@@ -161,13 +193,24 @@ class PreventiveDiplomacyModel(mesa.Model):
         # Infrastructures for peace absorb part of each shock (§56-57).
         damping = 1.0 - d.infrastructure_damping * self.infrastructure
         if trigger.any():
-            size = np.where(elections[:, None], FLOAT(0.5), u / FLOAT(max(rate, 1e-12)))
-            self.tension += np.where(trigger, d.trigger_shock * (0.5 + size) * damping, FLOAT(0.0))
+            # A random trigger's size is uniform on 0.5-1.5 x trigger_shock; a scheduled event's is the
+            # site's own multiple (an election, a referendum, a coup foretold: §35-40).
+            size = np.where(elections[:, None], self.scheduled_shock[:, None], FLOAT(0.5) + u / FLOAT(max(rate, 1e-12)))
+            self.tension += np.where(trigger, d.trigger_shock * size * damping, FLOAT(0.0))
             self.events.record(self.day, EventKind.TRIGGER, trigger)
-        at_war = self.tension >= WAR
+        at_war = self.phase >= 4
         if self.n_sites > 1 and at_war.any():
-            self.tension += d.spillover_per_day * (self.neighbours @ at_war.astype(FLOAT))
+            # A few sites: a sum over each site's neighbours beats a (BLAS) matrix product.
+            for site, neighbours in enumerate(self.neighbour_sites):
+                if neighbours:
+                    wars = at_war[neighbours].sum(axis=0, dtype=np.int8)
+                    self.tension[site] += d.spillover_per_day * wars
         np.multiply(self.grievance, damping, out=self.effective_grievance)
+        # A settlement addresses part of the grievance for a while (power-sharing, a new constitution); the
+        # relief fades over years (Walter 2011: many settlements do not hold).
+        if self.relief.any():
+            self.effective_grievance -= self.relief
+            self.relief *= FLOAT(1.0) - FLOAT(1.0) / d.relief_memory_days
 
         shift_rate = sc.preference_shift_per_year / 365.0
         shifted = u > 1.0 - shift_rate
@@ -178,13 +221,13 @@ class PreventiveDiplomacyModel(mesa.Model):
     # -- 2. Parties --------------------------------------------------------------------------------
     def parties_choose_moves(self) -> None:
         self.last_moves[...] = self.moves
-        u = self.streams.uniform("parties", (self.n_sites, 2, self.replicates))
+        u = self.streams.parties(self.day)
         Party.choose_moves(self, u)
 
     def update_tension(self) -> None:
         """Moves, reversion toward the (damped) grievance, noise; then phases and hardening."""
         d = self.dyn
-        u = self.streams.uniform("tension", (self.n_sites, self.replicates))
+        u = self.streams.tension(self.day)
         self.tension += (
             d.move_step * self.moves.sum(axis=1, dtype=np.int8)
             + d.reversion * (self.effective_grievance - self.tension)
@@ -192,7 +235,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         )
         np.clip(self.tension, 0.0, MAX_TENSION, out=self.tension)
         old = self.phase
-        self.phase = phase_of(self.tension)
+        self.phase = self.held_phase(old)
         up, down = self.phase > old, self.phase < old
         self.phase_up = up
         self.events.record(self.day, EventKind.PHASE_UP, up, 0, self.phase)
@@ -202,13 +245,83 @@ class PreventiveDiplomacyModel(mesa.Model):
         stable = self.tension < 1.0
         Party.harden(self, in_crisis, bloodshed, stable)
         # War leaves a trace: the conflict trap raises later risk (§29).
-        self.war_history |= self.tension >= WAR
+        self.war_history |= self.phase >= 4
+        self.count_fighting(old)
+
+    def held_phase(self, old: np.ndarray) -> np.ndarray:
+        """The phase from tension, with fighting that persists: once armed conflict has broken out a site
+        stays in it until tension falls below ``conflict_exit_tension`` (or the fighting ends, see
+        ``end_or_fall_back``); a war stays a war until tension falls below ``war_exit_tension`` (or it falls
+        back). UCDP counts conflict-years: a day's lull is not peace."""
+        d = self.dyn
+        phase = phase_of(self.tension)
+        fighting = (old >= 3) & (phase < 3) & (self.tension >= d.conflict_exit_tension)
+        phase[fighting] = 3
+        phase[(old == 4) & (phase < 4) & (self.tension >= d.war_exit_tension)] = 4
+        return phase
+
+    def count_fighting(self, old_phase: np.ndarray) -> None:
+        """War-weariness grows with each day of fighting (a day of war counts double) and fades in
+        peace; a new armed-conflict episode starts when fighting resumes (Zartman; Collier & Hoeffler)."""
+        d = self.dyn
+        fighting = self.phase >= 3
+        onset = fighting & (old_phase < 3)
+        self.episode += onset
+        self.onsets += onset.sum(axis=0, dtype=np.int32)
+        self.episode_day[onset] = 0
+        self.episode_day += fighting
+        self.fatigue *= np.where(fighting, FLOAT(1.0), FLOAT(1.0) - FLOAT(1.0) / d.fatigue_memory_days)
+        self.fatigue += (fighting.astype(FLOAT) + (self.phase >= 4)) * FLOAT(1.0 / DAYS_PER_YEAR)
+
+    # -- 2b. The conflict life cycle -------------------------------------------------------------------
+    def end_or_fall_back(self) -> None:
+        """Armed conflicts end (settlement, exhaustion, victory) and wars fall back to minor conflict.
+
+        Daily hazards per site in armed conflict, set to the UCDP/PRIO annual rates at no fatigue and no
+        outside pressure; war-weariness makes a settlement likelier (a hurting stalemate is ripe, Zartman)
+        and so does third parties' pressure (mediation brings agreements, Bercovitch 1996). One keyed
+        uniform per site-day of an episode decides, addressed by (world, site, episode, day of episode):
+        a policy that delays a war meets the same luck later."""
+        cells = np.flatnonzero(self.phase >= 3)
+        if not cells.size:
+            return
+        d = self.dyn
+        worlds = cells % self.replicates
+        at_war = self.phase.reshape(-1)[cells] >= 4
+        rate = np.where(at_war, self.coef_at("end_rate_war_per_year", worlds),
+                        self.coef_at("end_rate_minor_per_year", worlds))
+        ripe = 1.0 + self.coef_at("settlement_fatigue", worlds) * self.fatigue.reshape(-1)[cells]
+        mediated = 1.0 + self.coef_at("settlement_mediation", worlds) * self.pressure.reshape(-1)[cells]
+        p_end = rate * ripe * mediated / DAYS_PER_YEAR
+        p_fall = at_war * self.coef_at("war_fallback_per_year", worlds) / DAYS_PER_YEAR
+        u = self.streams.keyed_uniform(SETTLEMENT, cells, self.episode.reshape(-1)[cells],
+                                       self.episode_day.reshape(-1)[cells])
+        end, fall = cells[u < p_end], cells[(u >= p_end) & (u < p_end + p_fall)]
+        tension, phase = self.tension.reshape(-1), self.phase.reshape(-1)
+        if end.size:
+            tension[end] = d.settlement_tension
+            site, world = np.divmod(end, self.replicates)
+            self.hardening[site, :, world] *= FLOAT(1.0) - d.settlement_hardening_relief
+            self.relief.reshape(-1)[end] = self.coef_at("settlement_grievance_relief", world)
+            np.add.at(self.settlements, end % self.replicates, 1)
+            self.events.record_at(self.day, EventKind.SETTLEMENT, end, 0, phase[end])
+        if fall.size:
+            tension[fall] = np.minimum(tension[fall], FLOAT(3.5))
+            np.add.at(self.fallbacks, fall % self.replicates, 1)
+            self.events.record_at(self.day, EventKind.FALLBACK, fall, 0, phase[fall])
+        changed = np.concatenate([end, fall])
+        phase[changed] = phase_of(tension[changed])
+
+    def coef_at(self, name: str, worlds: np.ndarray):
+        """A coefficient for the given worlds: a scalar, or its per-world values under uncertainty."""
+        v = getattr(self.dyn, name)
+        return v if np.ndim(v) == 0 else v[worlds]
 
     # -- 3. Observation and warning ----------------------------------------------------------------
     def observe_and_warn(self) -> None:
         if not self.policy.intervene:
             return  # nobody to warn; the observation stream is independent, so skipping it is CRN-safe
-        u = self.streams.uniform("observation", (3, self.n_sites, self.replicates))
+        u = self.streams.observation(self.day)
         for obs, z in zip(self.observers.values(), uniform_noise(u), strict=True):
             obs.observe(z)
         o, share = self.observers, self.policy.information_sharing
@@ -235,15 +348,20 @@ class PreventiveDiplomacyModel(mesa.Model):
         """Partners' efforts add when coordinated; divided, mixed messages cancel part (§16, §52)."""
         if not self.policy.intervene:
             return
+        # Inducements come with mediation: on the table wherever an envoy's rung is reached (§53).
+        self.engaged = self.un.rung >= ENVOY
+        self.coerced = self.un.rung >= COERCIVE
+        if self.regional is not None:
+            self.engaged |= self.regional.rung >= ENVOY
         if self.regional is None:
-            np.multiply(self.un.pressure, self.scenario.party_will, out=self.pressure)
+            np.multiply(self.un.pressure, self.scenario_config.party_will, out=self.pressure)
             return
         a, b = self.un.pressure, self.regional.pressure
         hi, lo = np.maximum(a, b), np.minimum(a, b)
         c = self.policy.coordination
         self.pressure[...] = hi + lo * (c - self.dyn.mixed_message_penalty * (1.0 - c))
         np.maximum(self.pressure, 0.0, out=self.pressure)
-        self.pressure *= self.scenario.party_will  # outsiders can only do so much (§41)
+        self.pressure *= self.scenario_config.party_will  # outsiders can only do so much (§41)
 
     def update_credibility(self) -> None:
         """Envoys gain credibility where the parties conciliate, lose it where a phase is crossed (§61)."""
@@ -272,14 +390,17 @@ class PreventiveDiplomacyModel(mesa.Model):
 
     # -- 7. Bookkeeping ------------------------------------------------------------------------------
     def bookkeeping(self) -> None:
-        armed = self.tension >= ARMED_CONFLICT
-        war = self.tension >= WAR
+        armed = self.phase >= 3
+        war = self.phase >= 4
         self.site_escalated |= armed
         any_armed, any_war = armed.any(axis=0), war.any(axis=0)
         self.first_escalation[any_armed & (self.first_escalation == NEVER)] = self.day
         self.first_war[any_war & (self.first_war == NEVER)] = self.day
         self.conflict_days += armed.sum(axis=0, dtype=np.int32)
         self.war_days += war.sum(axis=0, dtype=np.int32)
+        year = (self.day - 1) // DAYS_PER_YEAR
+        self.year_conflict_days[year] += armed
+        self.year_war_days[year] += war
         self.measure(any_armed, any_war)
 
     def measure(self, any_armed: np.ndarray, any_war: np.ndarray) -> None:
@@ -303,9 +424,36 @@ class PreventiveDiplomacyModel(mesa.Model):
         """The highest tension in the region, per world."""
         return self.tension.max(axis=0)
 
-    def story(self, world: int = 0) -> str:
-        """The event log of one replicate world, as text."""
-        return self.events.story(world, [s.name for s in self.sites])
+    @property
+    def site_names(self) -> list[str]:
+        return [s.name for s in self.sites]
+
+    def story(self, world: int = 0, twin: PreventiveDiplomacyModel | None = None) -> str:
+        """The event log of one replicate world as prose (sim.story); with ``twin``, the same world's
+        counterfactual story follows."""
+        from sim.story import story
+
+        return story(self, world, twin=twin)
+
+
+def mediator_bias_factor(dynamics) -> np.ndarray | None:
+    """How much of the third parties' pressure each side heeds under a biased mediator, shape
+    (1, 2, 1) for (site, side, world); None when the mediator is impartial.
+
+    Two hypotheses the literature disagrees on (LITERATURE.md), as a switch: Rauchhaus 2006 — bias
+    costs trust, both sides heed less (x (1 - |b|/2)); Kydd 2003 — only a mediator biased toward a
+    side is credible when it tells that side to concede, so the favoured side heeds more (x (1 + |b|))
+    and the other as before. b > 0 favours the government (side 0)."""
+    b = float(dynamics.mediator_bias)
+    if b == 0.0:
+        return None
+    if dynamics.bias_hypothesis == "kydd":
+        favoured = 0 if b > 0 else 1
+        factor = [1.0, 1.0]
+        factor[favoured] = 1.0 + abs(b)
+    else:
+        factor = [1.0 - abs(b) / 2.0] * 2
+    return np.asarray(factor, dtype=FLOAT).reshape(1, 2, 1)
 
 
 def phase_of(tension: np.ndarray) -> np.ndarray:

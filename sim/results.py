@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from sim import __version__
 from sim.agents import NEVER
@@ -70,8 +71,17 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
     lead = escalation_day - warned
     lead[~(lead >= 0)] = np.nan  # only warnings that came before the escalation count as lead time
     conflict_days = model.conflict_days - model.war_days
+    escalated = model.first_escalation < NEVER
+    final_tension = model.tension.max(axis=0)
     return {
-        "escalated": model.first_escalation < NEVER,
+        "escalated": escalated,
+        "escalated_within_1y": model.first_escalation <= 365,
+        # Madagascar's signature (§20, §36-37): never escalated, yet not calm at the end — tension still at a
+        # level where a warning would be no false alarm (dynamics.false_alarm_tension).
+        "unresolved": ~escalated & (final_tension >= model.dyn.false_alarm_tension),
+        "in_conflict_at_end": model.phase.max(axis=0) >= 3,
+        "settlements": model.settlements.astype(float),
+        "envoy_engaged": first_envoy.min(axis=0) < NEVER,
         "war": model.first_war < NEVER,
         "sites_escalated": model.site_escalated.sum(axis=0).astype(float),
         "escalation_day": escalation_day,
@@ -90,6 +100,8 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
         "war_cost": conflict_days * c.armed_conflict_per_day + model.war_days * c.war_per_day
         + (model.first_war < NEVER) * (c.war_recovery_years * 365 * c.recovery_loss_share * c.war_per_day),
         "final_infrastructure": model.infrastructure.mean(axis=0).astype(float),
+        # The ensemble member whose parameter set the world drew (-1 without parameter uncertainty).
+        "member": model.member if model.member is not None else np.full(model.replicates, -1),
     }
 
 
@@ -142,6 +154,8 @@ class RunResult:
     counterfactual_seconds: float | None = None
     model: Any = None  # the finished policy model (event log, agents); not saved
     twin_model: Any = None
+    years: Any = None  # per-year day counts of the policy run (sim.years.counts_of), for years.parquet
+    twin_years: Any = None
     timestamp: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def summary(self) -> dict[str, Any]:
@@ -156,7 +170,11 @@ class RunResult:
             "timestamp": self.timestamp,
             "python": platform.python_version(),
             "escalation": proportion(o["escalated"]),
+            "escalation_within_1y": proportion(o["escalated_within_1y"]),
             "war": proportion(o["war"]),
+            "unresolved": proportion(o["unresolved"]),
+            "in_conflict_at_end": proportion(o["in_conflict_at_end"]),
+            "settlements": mean_interval(o["settlements"]),
             "sites_escalated": mean_interval(o["sites_escalated"]),
             "time_to_escalation": {
                 **mean_interval(o["escalation_day"]),
@@ -189,6 +207,8 @@ class RunResult:
         }
         if self.twin_outcomes is not None:
             out["counterfactual"] = self._counterfactual()
+        if cfg.uncertainty.enabled:
+            out["parameter_uncertainty"] = self._parameter_uncertainty()
         out["config"] = asdict(cfg)
         return json_safe(out)
 
@@ -225,7 +245,57 @@ class RunResult:
             ),
             "diplomacy_to_war_cost_averted": diplomacy / averted_mean if averted_mean > 0 else None,
             "days_in_conflict_averted": mean_interval(t["conflict_days"] - o["conflict_days"]),
+            "selection": self._selection(),
         }
+
+    def _parameter_uncertainty(self) -> dict[str, Any]:
+        """How much of the spread is parameter uncertainty, how much Monte Carlo noise.
+
+        Each ensemble member m ran K worlds with its own coefficients; its escalation share p_m scatters
+        by Var_theta(p) (the parameters) plus p(1-p)/K (Monte Carlo). By the law of total variance the
+        parameter part is var(p_m) - mean(p_m (1 - p_m)) / K (floored at 0).
+
+        Two readings: ``by_member_q05``..``q95`` is the range of the outcome over plausible parameter sets;
+        ``ci_low``..``ci_high`` is the interval of the ensemble mean, with members as clusters (a t interval
+        over the M member means). The Wilson interval of ``escalation`` treats worlds as independent and so
+        holds Monte Carlo noise only: under parameter uncertainty read this one."""
+        o = self.outcomes
+        member = o["member"]
+        members = np.unique(member)
+        out: dict[str, Any] = {"members": int(members.size)}
+        for name, flags in (("escalation", o["escalated"]), ("prevented", None)):
+            if flags is None:
+                if self.twin_outcomes is None:
+                    continue
+                flags = self.twin_outcomes["escalated"].astype(float) - o["escalated"]
+            groups = [flags[member == m].astype(float) for m in members]
+            p = np.array([g.mean() for g in groups])
+            within = float(np.mean([g.var() / g.size for g in groups]))  # Monte Carlo variance of a member mean
+            total = float(np.var(p, ddof=1)) if p.size > 1 else math.nan
+            between = max(0.0, total - within) if math.isfinite(total) else math.nan
+            t = stats.t.ppf(0.975, p.size - 1) if p.size > 1 else math.nan
+            half = float(t * np.std(p, ddof=1) / math.sqrt(p.size)) if p.size > 1 else math.nan
+            out[name] = {
+                "estimate": float(flags.mean()), "ci_low": float(p.mean() - half), "ci_high": float(p.mean() + half),
+                "by_member_q05": float(np.quantile(p, 0.05)), "by_member_median": float(np.median(p)),
+                "by_member_q95": float(np.quantile(p, 0.95)),
+                "variance_between_members": total, "monte_carlo_variance": within,
+                "share_from_parameters": between / total if total and total > 0 else math.nan,
+            }
+        return out
+
+    def _selection(self) -> dict[str, Any]:
+        """Why observational studies understate prevention (Öberg et al. 2009): responders send envoys
+        to the crises that look worst. The naive comparison — escalation where an envoy was engaged minus
+        where none was, within the policy run — set beside the causal effect on those same engaged worlds
+        (their twin's escalation minus their own), which only a simulation can measure (§59-60)."""
+        o, t = self.outcomes, self.twin_outcomes
+        engaged = o["envoy_engaged"]
+        if engaged.all() or not engaged.any():
+            return {"naive_difference": None, "causal_effect_on_engaged": None, "engaged_share": float(engaged.mean())}
+        naive = float(o["escalated"][engaged].mean() - o["escalated"][~engaged].mean())
+        causal = float(o["escalated"][engaged].mean() - t["escalated"][engaged].mean())
+        return {"naive_difference": naive, "causal_effect_on_engaged": causal, "engaged_share": float(engaged.mean())}
 
     def save(self, directory: str | os.PathLike, summary: dict[str, Any] | None = None) -> Path:
         """Write summary.json, per-world outcomes and per-day aggregates (Parquet) into ``directory``;
@@ -243,4 +313,7 @@ class RunResult:
         for name, data in tables.items():
             table = pa.Table.from_pandas(data) if hasattr(data, "columns") else pa.table(data)
             pq.write_table(table.replace_schema_metadata(meta), d / f"{name}.parquet")
+        from sim.years import save_years  # years.parquet / twin_years.parquet: per-world years in UCDP terms
+
+        save_years(self, d, meta)
         return atomic_write_text(d / "summary.json", json.dumps(summary, indent=2))

@@ -12,12 +12,14 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from sim.config import NO_INTERVENTION, RunConfig, ScenarioConfig, load_scenario
+from sim.config import NO_INTERVENTION, RunConfig, ScenarioConfig, load_policy, load_scenario
 from sim.model import PreventiveDiplomacyModel
 from sim.results import RunResult, world_outcomes
 from sim.validation import ConfigError, unknown_keys, validate
+from sim.years import counts_of
 
 Progress = Callable[[str, int, int], None]
+_ABSENT = object()
 
 
 def resolve(cfg: Any, policy_overrides: dict | None = None) -> RunConfig:
@@ -31,8 +33,9 @@ def resolve(cfg: Any, policy_overrides: dict | None = None) -> RunConfig:
         cfg = OmegaConf.create(cfg)
     if unknown := unknown_keys(cfg):
         raise ConfigError(unknown)
-    # A config that brings its own sites is merged onto an empty scenario, never onto the default's.
-    own_sites = bool(OmegaConf.select(cfg, "scenario.sites", default=None))
+    # A config that brings its own sites (even none: an empty region is an error, not the generic one) is
+    # merged onto an empty scenario, never onto the default's; only a config without them gets the default.
+    own_sites = OmegaConf.select(cfg, "scenario.sites", default=_ABSENT) is not _ABSENT
     node = OmegaConf.structured(RunConfig(scenario=ScenarioConfig()) if own_sites else RunConfig)
     try:
         node = OmegaConf.merge(node, cfg)
@@ -49,15 +52,18 @@ def resolve(cfg: Any, policy_overrides: dict | None = None) -> RunConfig:
 def configure(*overrides: str) -> RunConfig:
     """A resolved RunConfig from Hydra-style dotted overrides, for use from Python:
     ``configure("scenario=kenya_2008", "policy.flexibility=0.9", "replicates=2000")``.
-    ``scenario=NAME`` picks a preset from configs/scenario/; the other overrides apply on top."""
-    rest = [o for o in overrides if not o.startswith("scenario=")]
+    ``scenario=NAME`` picks a preset from configs/scenario/ and ``policy=NAME`` one from configs/policy/
+    (e.g. ``policy=kenya_2008``: the levers that case's responders used); the other overrides apply on top."""
+    rest = [o for o in overrides if not o.startswith(("scenario=", "policy="))]
     node = OmegaConf.structured(RunConfig)
     for o in overrides:
-        if o.startswith("scenario="):
-            try:
+        try:
+            if o.startswith("scenario="):
                 node.scenario = OmegaConf.structured(load_scenario(o.split("=", 1)[1]))
-            except ValueError as err:
-                raise ConfigError([str(err)]) from err
+            elif o.startswith("policy="):
+                node.policy = OmegaConf.merge(node.policy, load_policy(o.split("=", 1)[1]))
+        except ValueError as err:
+            raise ConfigError([str(err)]) from err
     return resolve(OmegaConf.merge(node, OmegaConf.from_dotlist(rest)))
 
 
@@ -94,6 +100,7 @@ def run(cfg: Any, progress: Progress | None = None, keep_models: bool = True) ->
         timeseries=model.datacollector.get_model_vars_dataframe(),
         simulation_seconds=seconds,
         model=model if keep_models else None,
+        years=counts_of(model),
     )
     if twin is not None:
         twin_model, twin_seconds = simulate(twin, stage("counterfactual"))
@@ -101,4 +108,5 @@ def run(cfg: Any, progress: Progress | None = None, keep_models: bool = True) ->
         result.twin_timeseries = twin_model.datacollector.get_model_vars_dataframe()
         result.counterfactual_seconds = twin_seconds
         result.twin_model = twin_model if keep_models else None
+        result.twin_years = counts_of(twin_model)
     return result

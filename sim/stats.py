@@ -64,19 +64,61 @@ def paired_difference(x: np.ndarray, y: np.ndarray, z: float = Z95) -> dict:
     }
 
 
+#: Worlds above which the bootstrap resamples a random subset of this size per resample round (memory).
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def bootstrap_mean_interval(values: np.ndarray, level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
+                            seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (Efron & Tibshirani 1993, ch. 13).
+
+    Every resampled mean lies within the sample's range, so the interval respects the support: a mean
+    of non-negative quantities (costs, days, counts) never gets a negative bound, however skewed the
+    data (war costs: mostly zero, a few very large). A fixed seed keeps summaries reproducible. Resampling
+    is done in blocks so memory stays bounded for large samples."""
+    v = np.asarray(values, dtype=float)
+    n = v.size
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    block = max(1, min(resamples, 4_000_000 // max(n, 1)))
+    for start in range(0, resamples, block):
+        stop = min(start + block, resamples)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        means[start:stop] = v[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(means, [alpha, 1 - alpha])
+    return float(lo), float(hi)
+
+
 def mean_interval(values: np.ndarray, z: float = Z95) -> dict:
-    """Mean with a normal-approximation interval; NaNs (undefined for a world) are dropped."""
+    """Mean with a 95 % interval; NaNs (undefined for a world) are dropped.
+
+    The normal approximation (mean +- z s / sqrt(n)) where it stays inside the range of the data; where it
+    does not (skewed, zero-inflated outcomes such as war costs, whose normal interval can go negative), a
+    percentile bootstrap interval, which cannot leave the data's range (:func:`bootstrap_mean_interval`)."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     n = v.size
     if n == 0:
         return {"mean": None, "ci_low": None, "ci_high": None, "median": None, "n": 0}
     mean = float(v.mean())
-    half = z * float(v.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
+    low = high = None
+    if n > 1:
+        half = z * float(v.std(ddof=1)) / math.sqrt(n)
+        low, high = mean - half, mean + half
+        vmin, vmax = float(v.min()), float(v.max())
+        if low < vmin or high > vmax:
+            level = 1 - 2 * (1 - _normal_cdf(z))
+            low, high = bootstrap_mean_interval(v, level)
+            low, high = min(low, mean), max(high, mean)
     return {
         "mean": mean,
-        "ci_low": mean - half if n > 1 else None,
-        "ci_high": mean + half if n > 1 else None,
+        "ci_low": low,
+        "ci_high": high,
         "median": float(np.median(v)),
         "n": int(n),
     }
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))

@@ -1,71 +1,138 @@
-"""Common random numbers: one independent stream per process, drawn in fixed shapes every day.
+"""Common random numbers, addressed by what each draw belongs to.
 
-A policy and its counterfactual twin must see the same random numbers (§59-60 evaluation):
-a trigger that hits site A on day 40 hits it in both runs, whatever the policy did before.
-So no draw may depend on a branch the policy takes. Every process owns a stream spawned from
-the run's seed and draws the same *shape* every day, used or not; per-mediator streams are
-spawned by roster position, so a bigger roster adds envoys without shifting anyone else's draws.
+A policy and its counterfactual twin must see the same random numbers (§59-60 evaluation), and a
+policy that acts later must meet the same luck later. So no draw comes from a shared sequential
+stream whose position depends on what happened before. Every random number is a *counter-based*
+draw: the splitmix64 finaliser of an address made of the run's seed, the draw's purpose and the
+entity it belongs to —
+
+- daily noise (triggers, the parties' moves, tension noise, observation noise): (world, site, day);
+- rare decisions (the Council's delay, a funding delay, a hand-over, a settlement): (world, site,
+  actor, engagement or episode ordinal, and the day *within* that engagement or episode), never the
+  calendar day, so that shifting a lag by a day shifts the realised delays by exactly that day;
+- per-envoy traits (skill): (world, actor, envoy number).
+
+World *i* is therefore the same world whatever the number of replicates R (nested replicates): the
+first 1,000 worlds of an R = 2,000 run are an R = 1,000 run.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: The named streams, in spawn order. Appending a name keeps earlier streams unchanged.
-STREAMS = ("triggers", "parties", "tension", "observation")
+#: Purposes of keyed draws. Appending keeps earlier purposes' numbers unchanged.
+COUNCIL, HANDOVER, FUNDING, SKILL, SETTLEMENT, WAR_END, PREFERENCE, PARAMETERS = 1, 2, 3, 4, 5, 6, 7, 8
+#: Daily streams: each (site, world, day) gets two 64-bit words, split into uniforms (see ``daily``).
+_DAILY_A, _DAILY_B = 0x51, 0x52
+#: Sites per world in an address; a region never has more.
+MAX_SITES = 1 << 12
 
-#: Purposes of keyed (counter-based) draws, see RandomStreams.keyed_uniform.
-COUNCIL, HANDOVER, FUNDING = 1, 2, 3
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_C1, _C2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+
+
+def _finalise(z: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
+    """splitmix64's finaliser, in place on a uint64 array (a bijection with good avalanche)."""
+    tmp = np.empty_like(z) if tmp is None else tmp
+    with np.errstate(over="ignore"):
+        np.right_shift(z, _S30, out=tmp)
+        z ^= tmp
+        z *= _C1
+        np.right_shift(z, _S27, out=tmp)
+        z ^= tmp
+        z *= _C2
+        np.right_shift(z, _S31, out=tmp)
+        z ^= tmp
+    return z
+
+
+def _scalar_mix(*parts: int) -> np.uint64:
+    """One 64-bit key from a few integers (sequential splitmix of each part)."""
+    z = np.zeros(1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for p in parts:
+            z += np.uint64(int(p) & 0xFFFFFFFFFFFFFFFF)
+            z *= _GOLDEN
+            _finalise(z)
+    return z[0]
+
+
+def _unit(bits: np.ndarray, n_bits: int, dtype=np.float32) -> np.ndarray:
+    """Uniforms on the open interval (0, 1) from unsigned integers of ``n_bits``: (k + 1/2) / 2^n."""
+    u = bits.astype(dtype)
+    u += dtype(0.5)
+    u *= dtype(1.0 / 2.0**n_bits)
+    return u
 
 
 class RandomStreams:
-    """Named, independent ``numpy.random.Generator`` objects spawned from one seed."""
+    """The random numbers of one run: a pure function of (seed, purpose, address)."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, n_sites: int, n_worlds: int, world_offset: int = 0):
+        if n_sites > MAX_SITES:
+            raise ValueError(f"at most {MAX_SITES} sites per world, got {n_sites}")
         self.seed = int(seed)
-        root = np.random.SeedSequence(self.seed)
-        children = root.spawn(len(STREAMS) + 1)
-        for name, child in zip(STREAMS, children, strict=False):
-            setattr(self, name, np.random.Generator(np.random.PCG64(child)))
-        self._mediator_root = children[-1]
-        self._key = int(root.generate_state(1, np.uint64)[0])
-
-    def uniform(self, name: str, shape: tuple[int, ...], bits: int = 16) -> np.ndarray:
-        """Float32 uniforms on the open interval (0, 1) from stream ``name``, each from ``bits`` (16 or
-        32) random bits: (k + 1/2) / 2^bits. Splitting each 64-bit output of the generator into four
-        16-bit draws costs a third of numpy's float32 ``random`` — the noise terms need no more
-        resolution than 1/65,536; rare-event rates use 32 bits."""
-        n = int(np.prod(shape))
-        per = 64 // bits
-        raw = getattr(self, name).bit_generator.random_raw(-(-n // per))
-        k = raw.view(np.uint16 if bits == 16 else np.uint32)[:n]
-        u = k.astype(np.float32) if bits == 16 else k.astype(np.float64)
-        u += 0.5
-        u *= 1.0 / 2.0**bits
-        return u.astype(np.float32, copy=False).reshape(shape)
-
-    def keyed_uniform(self, purpose: int, day: int, index: np.ndarray) -> np.ndarray:
-        """Uniforms on (0, 1) addressed by (purpose, day, flat site-world index), drawn only where needed.
-
-        For rare decisions (a Council's delay when a warning comes, a funding delay when an envoy is
-        requested) a daily draw for every site and world would be wasted work. A counter-based draw —
-        the splitmix64 finaliser of a key — gives the same number for the same address in any run,
-        whichever branches led there, so these draws are common random numbers too."""
-        key = np.uint64(self._key) ^ np.uint64((purpose << 56) ^ (day << 32))
-        z = np.asarray(index, dtype=np.uint64) ^ key
+        self._key = _scalar_mix(0xC0FFEE, self.seed)
+        self.n_sites, self.n_worlds, self.world_offset = n_sites, n_worlds, int(world_offset)
+        worlds = np.arange(n_worlds, dtype=np.uint64) + np.uint64(self.world_offset)
+        sites = np.arange(n_sites, dtype=np.uint64)
+        # The address of every (site, world) cell, pre-multiplied so that a day's salt just adds.
         with np.errstate(over="ignore"):
-            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            z = z ^ (z >> np.uint64(31))
+            self._cells = (worlds[None, :] * np.uint64(MAX_SITES) + sites[:, None]) * _GOLDEN
+        self._a = np.empty((n_sites, n_worlds), dtype=np.uint64)
+        self._b = np.empty_like(self._a)
+        self._tmp = np.empty_like(self._a)
+        self._day = None
+
+    # -- daily noise --------------------------------------------------------------------------------
+    def _daily(self, day: int) -> None:
+        if self._day == day:
+            return
+        for out, stream in ((self._a, _DAILY_A), (self._b, _DAILY_B)):
+            with np.errstate(over="ignore"):
+                np.add(self._cells, _scalar_mix(self._key, stream, day), out=out)
+            _finalise(out, self._tmp)
+        self._day = day
+
+    def trigger(self, day: int) -> np.ndarray:
+        """(site, world) uniforms from 32 bits: the day's rare events (triggers, preference shifts)."""
+        self._daily(day)
+        return _unit(self._a & np.uint64(0xFFFFFFFF), 32, np.float64).astype(np.float32)
+
+    def parties(self, day: int) -> np.ndarray:
+        """(site, side, world) uniforms from 16 bits each: the parties' private noise."""
+        self._daily(day)
+        words = self._a.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
+        return np.ascontiguousarray(np.moveaxis(_unit(words[..., 2:4], 16), -1, 1))
+
+    def tension(self, day: int) -> np.ndarray:
+        """(site, world) uniforms from 16 bits: the day's tension noise."""
+        self._daily(day)
+        return _unit(self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)[..., 0], 16)
+
+    def observation(self, day: int) -> np.ndarray:
+        """(observer, site, world) uniforms from 16 bits: UN, regional organisation, civil society."""
+        self._daily(day)
+        words = self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
+        return np.moveaxis(_unit(words[..., 1:4], 16), -1, 0)
+
+    # -- keyed draws for rare decisions -----------------------------------------------------------
+    def keyed_uniform(self, purpose: int, cells: np.ndarray, *counters) -> np.ndarray:
+        """Float64 uniforms on (0, 1) at flat (site, world) ``cells`` (index site * R + world), keyed by
+        ``purpose`` and integer ``counters`` (scalars or arrays like ``cells``: an actor, an engagement
+        ordinal, a day within it). Drawn only where needed: their cost follows the event, not R."""
+        site, world = np.divmod(np.asarray(cells, dtype=np.int64), self.n_worlds)
+        return self.address_uniform(purpose, world, site, *counters)
+
+    def address_uniform(self, purpose: int, world, site, *counters) -> np.ndarray:
+        """As ``keyed_uniform``, by world and site (or any second key, e.g. an envoy's number)."""
+        world = np.asarray(world, dtype=np.uint64) + np.uint64(self.world_offset)
+        with np.errstate(over="ignore"):
+            z = (world * np.uint64(MAX_SITES) + np.asarray(site, dtype=np.uint64)) * _GOLDEN
+            z = z + _scalar_mix(self._key, 0xA5, purpose)
+            z = _finalise(np.array(z, dtype=np.uint64, ndmin=1))
+            for c in counters:
+                z += np.asarray(c, dtype=np.int64).astype(np.uint64) * _GOLDEN
+                z = _finalise(z)
         return ((z >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
-
-    def mediator(self, affiliation: int, index: int) -> np.random.Generator:
-        """The stream of envoy ``index`` of one affiliation; independent of roster size."""
-        seq = np.random.SeedSequence(
-            self._mediator_root.entropy, spawn_key=(*self._mediator_root.spawn_key, affiliation, index)
-        )
-        return np.random.Generator(np.random.PCG64(seq))
-
-    def states(self) -> dict[str, dict]:
-        """Bit-generator states of every stream (for tests of common random numbers)."""
-        return {name: getattr(self, name).bit_generator.state for name in STREAMS}

@@ -4,8 +4,8 @@ import numpy as np
 
 from sim.model import PreventiveDiplomacyModel
 from sim.runner import run, simulate
-from sim.streams import COUNCIL, RandomStreams
-from tests.conftest import make_config
+from sim.streams import COUNCIL, FUNDING, RandomStreams
+from tests.conftest import make_config, outcomes
 
 KEYS = ("escalated", "war", "escalation_day", "conflict_days", "relapses", "diplomacy_cost", "war_cost")
 
@@ -35,22 +35,56 @@ def test_one_replicate_is_the_same_code():
     assert model.day == 100 and not model.running
 
 
-def test_policy_and_twin_draw_the_same_numbers():
-    """The shared processes' streams end in the same state whatever the policy did (CRN)."""
-    policy = PreventiveDiplomacyModel(make_config("replicates=400", "horizon_days=200", "seed=5"))
-    twin = PreventiveDiplomacyModel(make_config("replicates=400", "horizon_days=200", "seed=5",
-                                                "policy.intervene=false"))
-    other = PreventiveDiplomacyModel(make_config("replicates=400", "horizon_days=200", "seed=5",
-                                                 "policy.warning_to_action_lag_days=90", "policy.roster_size=9",
-                                                 "policy.tool=coercive"))
-    for m in (policy, twin, other):
-        m.run()
-    for name in ("triggers", "parties", "tension"):
-        state = policy.streams.states()[name]
-        assert twin.streams.states()[name] == state
-        assert other.streams.states()[name] == state
-    # Two policies that both intervene also share the observation stream.
-    assert other.streams.states()["observation"] == policy.streams.states()["observation"]
+def test_daily_draws_depend_only_on_seed_world_site_and_day():
+    """Counter-based streams: no state, so nothing the policy does can shift them (CRN), and world i
+    draws the same numbers whatever R is (nested replicates)."""
+    small, large = RandomStreams(5, 3, 1000), RandomStreams(5, 3, 2000)
+    for day in (1, 2, 365):
+        np.testing.assert_array_equal(large.parties(day)[..., :1000], small.parties(day))
+        np.testing.assert_array_equal(large.tension(day)[:, :1000], small.tension(day))
+        np.testing.assert_array_equal(large.trigger(day)[:, :1000], small.trigger(day))
+        np.testing.assert_array_equal(large.observation(day)[..., :1000], small.observation(day))
+    # Asking in another order, or for other days in between, changes nothing.
+    fresh = RandomStreams(5, 3, 1000)
+    fresh.observation(7)
+    np.testing.assert_array_equal(fresh.parties(2), small.parties(2))
+    assert not np.array_equal(small.parties(1), small.parties(2))
+    assert not np.array_equal(small.parties(1), RandomStreams(6, 3, 1000).parties(1))
+
+
+def test_daily_uniforms_are_uniform_and_independent_across_purposes():
+    from scipy import stats
+
+    s = RandomStreams(3, 3, 20_000)
+    parties, tension, trigger = s.parties(10), s.tension(10), s.trigger(10)
+    for u in (parties.ravel(), tension.ravel(), trigger.ravel(), s.observation(10).ravel()):
+        assert u.min() > 0.0 and u.max() < 1.0
+        assert stats.kstest(u, "uniform").pvalue > 0.001
+    # The two sides' noise and the tension noise of one cell are uncorrelated.
+    assert abs(np.corrcoef(parties[:, 0].ravel(), parties[:, 1].ravel())[0, 1]) < 0.02
+    assert abs(np.corrcoef(parties[:, 0].ravel(), tension.ravel())[0, 1]) < 0.02
+
+
+def test_nested_replicates_world_i_is_the_same_world_whatever_r():
+    """The first 1,000 worlds of an R = 2,000 run are an R = 1,000 run, outcome for outcome."""
+    small = run(make_config("replicates=1000", "horizon_days=365", "seed=4"))
+    large = run(make_config("replicates=2000", "horizon_days=365", "seed=4"))
+    for key in KEYS + ("warning_to_action_days", "warning_to_envoy_days"):
+        np.testing.assert_array_equal(large.outcomes[key][:1000], small.outcomes[key])
+        np.testing.assert_array_equal(large.twin_outcomes[key][:1000], small.twin_outcomes[key])
+
+
+def test_one_more_day_of_lag_shifts_the_realised_gaps_by_one_day():
+    """Rare draws (the Council's delay, funding, hand-over) are keyed by the engagement, not the calendar:
+    a policy that acts a day later meets the same luck a day later."""
+    base = ("replicates=2000", "horizon_days=365", "seed=8", "counterfactual.enabled=false")
+    a = outcomes(*base, "policy.warning_to_action_lag_days=14")
+    b = outcomes(*base, "policy.warning_to_action_lag_days=15")
+    for key, share in (("warning_to_action_days", 0.97), ("warning_to_envoy_days", 0.9)):
+        both = np.isfinite(a[key]) & np.isfinite(b[key])
+        assert both.sum() > 500, key
+        shift = b[key][both] - a[key][both]
+        assert np.mean(shift == 1) >= share, (key, np.unique(shift, return_counts=True))
 
 
 def test_worlds_the_policy_never_touched_are_identical_to_the_twin():
@@ -66,14 +100,19 @@ def test_worlds_the_policy_never_touched_are_identical_to_the_twin():
 
 
 def test_keyed_draws_are_addressed_not_sequential():
-    s1, s2 = RandomStreams(4), RandomStreams(4)
+    s1 = RandomStreams(4, 3, 20_000)
     idx = np.arange(50_000)
-    a = s1.keyed_uniform(COUNCIL, 17, idx)
-    s2.triggers.random(1000)  # using another stream in between changes nothing
-    np.testing.assert_array_equal(s2.keyed_uniform(COUNCIL, 17, idx[::-1]), a[::-1])
-    assert not np.array_equal(a, s1.keyed_uniform(COUNCIL, 18, idx))
-    assert not np.array_equal(a, RandomStreams(5).keyed_uniform(COUNCIL, 17, idx))
-    # Uniform on (0, 1): Kolmogorov-Smirnov distance small, mean and variance right.
+    a = s1.keyed_uniform(COUNCIL, idx, 17)
+    s1.parties(3)  # using other draws in between changes nothing
+    np.testing.assert_array_equal(s1.keyed_uniform(COUNCIL, idx[::-1], 17), a[::-1])
+    assert not np.array_equal(a, s1.keyed_uniform(COUNCIL, idx, 18))
+    assert not np.array_equal(a, s1.keyed_uniform(FUNDING, idx, 17))
+    assert not np.array_equal(a, RandomStreams(5, 3, 20_000).keyed_uniform(COUNCIL, idx, 17))
+    # The same (world, site) address gives the same number whatever R: flat indices differ, draws don't.
+    other_r = RandomStreams(4, 3, 10_000)
+    world, site = np.arange(10_000), np.full(10_000, 2)
+    np.testing.assert_array_equal(other_r.keyed_uniform(COUNCIL, site * 10_000 + world, 17),
+                                  s1.keyed_uniform(COUNCIL, site * 20_000 + world, 17))
     from scipy import stats
 
     assert stats.kstest(a, "uniform").pvalue > 0.001

@@ -31,6 +31,7 @@ def test_war_next_door_spills_over():
         m = model("replicates=100", "scenario.trigger_rate_per_year=0")
         if with_war:
             m.tension[0] = 4.5
+            m.phase[0] = 4  # at war (the phase, held with hysteresis, is what spills over)
         m.day = 1
         m.experience_events()
         return m.tension[1].copy()
@@ -54,7 +55,7 @@ def test_infrastructure_for_peace_damps_shocks(infrastructure):
 # -- parties ---------------------------------------------------------------------------------------
 def test_pressure_makes_parties_conciliate():
     m = model("replicates=20000")
-    u = m.streams.uniform("parties", (3, 2, 20000))
+    u = m.streams.parties(1)
     m.pressure[...] = 0.0
     m.parties[0].choose_moves(m, u)
     calm = m.moves[0].mean()
@@ -70,7 +71,7 @@ def test_pressure_makes_parties_conciliate():
 
 def test_escalation_spirals_answer_the_other_side():
     m = model("replicates=20000")
-    u = m.streams.uniform("parties", (3, 2, 20000))
+    u = m.streams.parties(1)
     m.last_moves[...] = -1
     m.parties[0].choose_moves(m, u)
     after_conciliation = m.moves[0].mean()
@@ -160,8 +161,14 @@ def test_mediator_effect_follows_fit_and_credibility():
     med = m.un.mediators[0]
     med.post(np.arange(2), np.zeros(2, dtype=int))
     med.approach[:] = [1.0, 0.0]  # one fits, one is the opposite approach
-    eff = med.effect(np.ones(2, dtype=np.float32))
-    assert eff[1] / eff[0] == pytest.approx((1 - m.dyn.misfit_penalty) * med.skill[1] / med.skill[0], rel=1e-5)
+    eff = med.effect()
+
+    def at(name: str, world: int) -> float:  # a coefficient, per world under parameter uncertainty
+        return float(np.ravel(m.coef_at(name, np.array([world])))[0])
+
+    expected = ((1 - at("misfit_penalty", 1)) * med.skill[1] * med.credibility[1] * at("envoy_strength", 1)
+                / (med.skill[0] * med.credibility[0] * at("envoy_strength", 0)))
+    assert eff[1] / eff[0] == pytest.approx(expected, rel=1e-4)
     before = med.credibility.copy()
     setback = np.zeros((3, 2), bool)
     setback[0, 0] = True

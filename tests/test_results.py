@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -76,17 +77,21 @@ def test_event_log_reads_as_a_story():
     result = run(make_config("replicates=200", "horizon_days=200", "seed=1"))
     model = result.model
     ev = model.events.columns()
-    warned = ev["world"][ev["kind"] == EventKind.WARNING]
-    world = int(warned[0])
+    acted = ev["world"][ev["kind"] == EventKind.FIRST_STEP]
+    world = int(acted[0])
     story = model.story(world)
     assert "early warning on" in story and "takes its first step" in story
-    days = [int(line.split(":")[0].split()[1]) for line in story.splitlines()]
+    header, *lines = story.splitlines()
+    assert header.startswith(f"World {world} of 200")
+    # Lines are in time order ("day 12:" or, folded, "days 12–19:").
+    days = [int(re.match(r"\s*days?\s+(\d+)", line).group(1)) for line in lines]
     assert days == sorted(days)
-    # The same events, read per world or as columns.
+    # The same events, read per world or as columns; and newer chunks alone.
     assert len(model.events.for_world(world)) == int((ev["world"] == world).sum())
-    # Every world's story can be told (each kind of event reads its own value).
+    assert model.events.columns(since=model.events.n_chunks)["day"].size == 0
+    # Every world's story can be told (each kind of event reads its own value), with its twin's too.
     for w in range(model.replicates):
-        model.story(w)
+        model.story(w, twin=result.twin_model)
 
 
 def test_main_job_writes_summary_table_and_plot(tmp_path):

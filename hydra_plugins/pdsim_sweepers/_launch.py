@@ -1,26 +1,44 @@
-"""What both pdsim sweepers do with their list of points: validate all, skip the done, launch the
-rest on whatever launcher is configured, then merge the table and draw the curves."""
+"""What both pdsim sweepers do with their list of points: validate all, lock the sweep directory, skip
+the done, launch the rest on whatever launcher is configured, then merge the table and draw the curves.
+
+Guarantees (docs/SWEEPS.md, "Concurrent runs and signals"):
+
+- one sweep per directory at a time: a second one refuses (exit 2) while the first holds the lock;
+- Ctrl-C (SIGINT) and SIGTERM (``timeout``, Slurm, ``kill``) stop the workers, merge every finished
+  point into the table, say how to resume, and exit 130 or 143;
+- a local worker exits by itself when the sweeping process dies (sim.sweep.job.watch_parent);
+- the table holds rows of one model code version, each checked on reading (sim.sweep.table).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hydra.core.utils import JobReturn
+from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
 log = logging.getLogger(__name__)
+
+#: The lock file inside a sweep directory (held with flock while a sweep runs there).
+LOCK_FILE = ".pdsim-sweep.lock"
 
 
 def fail(message: str) -> None:
     """Bad sweep input: one message, exit status 2, no traceback (Hydra prints one for exceptions)."""
     print(f"pdsim: {message}", file=sys.stderr, flush=True)
     sys.exit(2)
+
+
+def note(message: str) -> None:
+    print(f"[pdsim sweep] {message}", file=sys.stderr, flush=True)
 
 
 def batch_joblib_tasks(launcher: Any, n_points: int) -> None:
@@ -33,27 +51,126 @@ def batch_joblib_tasks(launcher: Any, n_points: int) -> None:
     settings = getattr(launcher, "joblib", None)
     if not isinstance(settings, dict) or str(settings.get("batch_size", "auto")) != "auto":
         return
+    settings["batch_size"] = max(1, n_points // (8 * max(local_workers(launcher), 1)))
+
+
+def local_workers(launcher: Any) -> int:
+    """Processes a local (joblib) launcher runs at once; 1 for other launchers (their nodes, their memory)."""
+    settings = getattr(launcher, "joblib", None)
+    if not isinstance(settings, dict):
+        return 1
     n_jobs = int(settings.get("n_jobs", -1) or -1)
-    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
-    settings["batch_size"] = max(1, n_points // (8 * max(workers, 1)))
+    cores = os.cpu_count() or 1
+    return cores + 1 + n_jobs if n_jobs < 0 else n_jobs
+
+
+# -- the lock --------------------------------------------------------------------------------------
+class SweepLocked(Exception):
+    """Another sweep is running into the same directory."""
+
+
+@contextlib.contextmanager
+def sweep_lock(sweep_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``sweep_dir`` for the whole sweep (flock on LOCK_FILE).
+
+    The kernel drops the lock when the holder exits, however it exits (kill -9 included), so a stale lock
+    never blocks a resume. On a shared filesystem flock works where the filesystem supports it (NFSv4,
+    Lustre, GPFS with locking on); on systems without fcntl (Windows) no lock is taken."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover -- Windows
+        yield
+        return
+    path = sweep_dir / LOCK_FILE
+    fh = open(path, "a+")  # noqa: SIM115 -- held open for the lock's lifetime
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise SweepLocked(
+                f"another sweep is running into {sweep_dir} ({holder}); two sweeps in one directory would "
+                "overwrite each other's jobs. Wait for it to finish (then run this command again to add any "
+                "missing points), or give this sweep its own hydra.sweep.dir=..."
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} on {os.uname().nodename}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        fh.flush()
+        yield
+    finally:
+        fh.close()  # releases the lock
+
+
+# -- signals ---------------------------------------------------------------------------------------
+class SweepTerminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds the launch exactly like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[dict]:
+    """SIGTERM raises SweepTerminated (a KeyboardInterrupt) while the block runs; restored after."""
+    state = {"signal": None}
+
+    def on_term(signum, frame):
+        if state["signal"] is None:
+            state["signal"] = signum
+            raise SweepTerminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread: leave signals alone
+        yield state
+        return
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[list]:
+    """While the table is merged after an interruption, a second Ctrl-C or SIGTERM is noted, not obeyed."""
+    received: list[int] = []
+    handlers = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread
+            handlers[sig] = signal.signal(sig, lambda s, f: received.append(s))
+    try:
+        yield received
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def stop_local_workers() -> None:
+    """Kill joblib's worker processes now (the points they were running have no row; resume redoes them)."""
+    try:
+        from joblib.externals.loky import reusable_executor
+    except ImportError:  # pragma: no cover
+        return
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=False, kill_workers=True)
+
+
+# -- the sweep -------------------------------------------------------------------------------------
+def _failures(returns: Sequence[JobReturn]) -> list[JobReturn]:
+    return [r for r in returns if getattr(r, "status", None) == JobStatus.FAILED]
+
+
+#: Points handed to the launcher per call when the sweeper sets no max_batch_size: the launcher returns
+#: every job's JobReturn at once, so this bounds what the sweeping process holds.
+LAUNCH_CHUNK = 512
 
 
 def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **plan_extra: Any) -> list:
     """Plan, launch and merge a sweep of ``batch`` (one override list per point)."""
     from sim import __version__
-    from sim.sweep.curves import draw_for_sweep
-    from sim.sweep.plan import (
-        PointLoader,
-        SweepInputError,
-        existing_rows,
-        next_job_number,
-        plan_points,
-        save_plan,
-        to_simulate,
-    )
-    from sim.sweep.progress import SweepProgress, duration
-    from sim.sweep.rows import model_code_hash
-    from sim.sweep.table import write_table
+    from sim.sweep.job import SWEEP_PID_ENV, sweep_process_tag
+    from sim.sweep.plan import PointLoader, SweepInputError, plan_points
 
     config = sweeper.config
     loader = sweeper.hydra_context.config_loader
@@ -63,47 +180,107 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     except SweepInputError as err:
         fail(str(err))
     checked = time.perf_counter() - tic
+    workers = local_workers(sweeper.launcher)
+    if workers > 1 and points:
+        from sim.validation import available_memory
+
+        biggest = max(p.memory for p in points)
+        limit = os.environ.get("PDSIM_MEMORY_LIMIT_GB")
+        avail = float(limit) * 1e9 if limit else available_memory()
+        if avail is not None and biggest * workers > avail:
+            fits = max(1, int(avail // biggest))
+            fail(f"invalid sweep, no job was started: {workers} workers at once need about "
+                 f"{biggest * workers / 1e9:.1f} GB (the largest point about {biggest / 1e9:.1f} GB each), but only "
+                 f"{avail / 1e9:.1f} GB is available; run fewer at once with hydra.launcher.n_jobs={fits}")
 
     sweep_dir = Path(str(config.hydra.sweep.dir))
-    sweep_dir.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(config, sweep_dir / "multirun.yaml")
-    done = existing_rows(sweep_dir, __version__, model_code_hash())
-    todo = to_simulate(points, done)
-    save_plan(sweep_dir, points, swept, **plan_extra)
-    already = len({p.config_hash for p in points}) - len(todo)
-    print(f"[pdsim sweep] {len(points)} point{'s' if len(points) != 1 else ''} checked in {checked:.1f} s; "
-          f"{already} already done, {len(todo)} to simulate -> {sweep_dir}", file=sys.stderr, flush=True)
+    try:
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        lock = sweep_lock(sweep_dir)
+        lock.__enter__()
+    except SweepLocked as err:
+        fail(str(err))
+    except OSError as err:
+        fail(f"cannot write to the sweep directory {sweep_dir}: {err.strerror or err}; a sweep records its "
+             "plan, rows and table there, so choose a writable hydra.sweep.dir=...")
+    os.environ[SWEEP_PID_ENV] = sweep_process_tag()  # local workers watch this process (watch_parent)
+    try:
+        with terminate_as_interrupt() as state:
+            try:
+                returns, interrupted = _plan_launch_merge(sweeper, points, swept, sweep_dir, checked, tic,
+                                                          plan_extra, __version__, state)
+            except KeyboardInterrupt:  # before the launch (while reading the rows): nothing to merge yet
+                returns, interrupted = [], True
+    finally:
+        lock.__exit__(None, None, None)
+    if interrupted:
+        how = "terminated (SIGTERM)" if state["signal"] == signal.SIGTERM else "interrupted"
+        note(f"{how}; run the same command with hydra.sweep.dir={sweep_dir} to simulate the missing points "
+             "(the finished ones are in the table)")
+        sys.exit(143 if state["signal"] == signal.SIGTERM else 130)
+    if failed := _failures(returns):
+        _ = failed[0].return_value  # re-raises a job's failure, as Hydra's basic sweeper does
+    return returns
 
-    batch_joblib_tasks(sweeper.launcher, len(todo))
-    returns: list[Sequence[JobReturn]] = []
+
+def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, tic: float, plan_extra: dict,
+                       version: str, state: dict) -> tuple[list, bool]:
+    from sim.sweep.curves import draw_for_sweep
+    from sim.sweep.plan import existing_rows, next_job_number, save_plan, to_simulate
+    from sim.sweep.progress import SweepProgress, duration
+    from sim.sweep.rows import model_code_hash
+    from sim.sweep.table import write_table
+
+    code = model_code_hash()
+    try:
+        OmegaConf.save(sweeper.config, sweep_dir / "multirun.yaml")
+        done = existing_rows(sweep_dir, version, code, warn=note)
+        todo = to_simulate(points, done)
+        save_plan(sweep_dir, points, swept, **plan_extra)
+    except OSError as err:
+        fail(f"cannot write to the sweep directory {sweep_dir}: {err.strerror or err}; a sweep records its "
+             "plan, rows and table there, so choose a writable hydra.sweep.dir=...")
+    total = len({p.config_hash for p in points})
+    already = total - len(todo)
+    note(f"{len(points)} point{'s' if len(points) != 1 else ''} checked in {checked:.1f} s; "
+         f"{already} already done, {len(todo)} to simulate -> {sweep_dir}")
+
+    kept: list[JobReturn] = []  # only failed jobs' returns: a JobReturn per point would pile up
     first = next_job_number(sweep_dir)
-    size = sweeper.max_batch_size or len(todo) or 1
+    size = sweeper.max_batch_size or LAUNCH_CHUNK
     interrupted = False
     try:
         if todo:
             with SweepProgress(sweep_dir, first, len(todo), already):
                 for start in range(0, len(todo), size):
                     chunk = todo[start:start + size]
-                    returns.append(sweeper.launcher.launch([p.overrides for p in chunk],
-                                                           initial_job_idx=first + start))
-    except KeyboardInterrupt:
+                    batch_joblib_tasks(sweeper.launcher, len(chunk))
+                    returns = sweeper.launcher.launch([p.overrides for p in chunk], initial_job_idx=first + start)
+                    kept += _failures(returns)
+                    del returns
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (SweepTerminated)
         interrupted = True
+        stop_local_workers()
+    except Exception:
+        # Slurm and process-group signals reach the workers too; a launcher may then report their deaths
+        # before the sweeping process's own handler runs. With a signal received, that is the interruption.
+        time.sleep(0.2)  # let a pending signal handler run
+        if state.get("signal") is None:
+            raise
+        interrupted = True
+        stop_local_workers()
     finally:
-        # Even after Ctrl-C or a failed job, every finished point goes into the table.
-        df, files = write_table(sweep_dir)
-        if not df.empty:
+        # Even after Ctrl-C, SIGTERM or a failed job, every finished point goes into the table.
+        with signals_deferred():
             try:
-                files += draw_for_sweep(sweep_dir, df)
-            except Exception as exc:  # noqa: BLE001 -- a failed figure must not lose the table
-                log.warning(f"could not draw the sweep's curves: {exc}")
-            print(f"[pdsim sweep] {len(df)}/{len({p.config_hash for p in points})} points in the table, "
-                  f"{duration(time.perf_counter() - tic)}: " + ", ".join(str(f) for f in files),
-                  file=sys.stderr, flush=True)
-    if interrupted:
-        print(f"[pdsim sweep] interrupted; run the same command with hydra.sweep.dir={sweep_dir} "
-              "to simulate the missing points", file=sys.stderr, flush=True)
-        sys.exit(130)
-    for batch_returns in returns:
-        for r in batch_returns:
-            _ = r.return_value  # re-raises a job's failure, as Hydra's basic sweeper does
-    return returns
+                df, files = write_table(sweep_dir, (version, code), warn=note)
+            except OSError as err:
+                fail(f"cannot write the table into {sweep_dir}: {err.strerror or err}")
+            if not df.empty:
+                try:
+                    files += draw_for_sweep(sweep_dir, df)
+                except Exception as exc:  # noqa: BLE001 -- a failed figure must not lose the table
+                    log.warning(f"could not draw the sweep's curves: {exc}")
+                note(f"{len(df)}/{total} points in the table, {duration(time.perf_counter() - tic)}: "
+                     + ", ".join(str(f) for f in files))
+    return kept, interrupted

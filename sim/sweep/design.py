@@ -65,8 +65,18 @@ def sample(method: str, levers: list[Lever], n: int, seed: int = 0, *, morris_le
     if method not in METHODS:
         raise ValueError(f"hydra.sweeper.method = {method!r} is not allowed: "
                          f"choose one of {', '.join(METHODS)}")
-    if n < 1:
-        raise ValueError(f"hydra.sweeper.n = {n} is out of range: allowed n >= 1")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"hydra.sweeper.n = {n} is out of range: allowed a whole number n >= 1")
+    if not levers:
+        raise ValueError("a design needs at least one lever: give key='interval(lo, hi)' or hydra.sweeper.levers")
+    if method == "morris" and (isinstance(morris_levels, bool) or not isinstance(morris_levels, int)
+                               or morris_levels < 2 or morris_levels % 2):
+        raise ValueError(f"hydra.sweeper.morris_levels = {morris_levels} is not allowed: Morris needs an even "
+                         "number of grid levels >= 2 (4 is the usual choice)")
+    if method == "sobol" and n & (n - 1):
+        below, above = 1 << (n.bit_length() - 1), 1 << n.bit_length()
+        raise ValueError(f"hydra.sweeper.n = {n} is not allowed for a Sobol design: the base sample must be a "
+                         f"power of 2 for the Sobol sequence to keep its balance (e.g. {below} or {above})")
     k = len(levers)
     lows = np.array([lv.low for lv in levers])
     highs = np.array([lv.high for lv in levers])

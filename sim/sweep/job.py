@@ -5,23 +5,77 @@ Called from :func:`sim.cli.run_job` in multirun mode only; a single run is unaff
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import JobReturn
+from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim import __version__
 from sim.sweep import ROW_FILE
-from sim.sweep.rows import config_hash, make_row, model_code_hash, read_row, same_code, write_row
+from sim.sweep.rows import check_row, config_hash, make_row, model_code_hash, read_row, same_code, write_row
 
 
 def in_sweep() -> bool:
     """Is this job one point of a multirun (as opposed to a single ``pdsim`` run)?"""
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+_WATCHDOG: threading.Thread | None = None
+
+#: Set by the sweeping process (hydra_plugins/pdsim_sweepers/_launch.py) for the workers it starts.
+SWEEP_PID_ENV = "PDSIM_SWEEP_PID"
+
+
+def sweep_process_tag() -> str:
+    """The value of SWEEP_PID_ENV for this process: 'pid@host' (a pid means nothing on another node)."""
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def watch_parent(every: float = 0.5) -> bool:
+    """In a worker process of a local sweep (joblib/loky), exit as soon as the sweeping process is gone.
+
+    A worker whose parent died (kill -9, a crash, a lost terminal) would otherwise finish its batch and
+    then sit idle for as long as the machine runs, holding its memory. A thread polls ``os.getppid()``:
+    when the parent changes (the worker was re-parented), the worker exits at once; the point it was
+    running has no row yet (rows are written atomically, last), so a resumed sweep simulates it again.
+    Only a process started on the sweep's machine watches: a direct child of the sweeping process (not
+    the sweep itself with ``n_jobs=1``, nor a Ray or Slurm worker, whose lifetime its scheduler owns).
+    A worker that finds the sweeping process already dead (killed while the worker was starting) exits
+    at once. Returns whether this process watches."""
+    global _WATCHDOG
+    pid, _, host = os.environ.get(SWEEP_PID_ENV, "").partition("@")
+    if _WATCHDOG is not None:
+        return True
+    if not pid.isdigit() or host != socket.gethostname() or int(pid) == os.getpid():
+        return False
+    parent = int(pid)
+    if os.getppid() != parent:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:  # the sweep that started this worker is gone: so is this point's purpose
+            os._exit(143)
+        except PermissionError:
+            pass
+        return False  # some other process of the same machine (e.g. a local Ray worker)
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(143)
+
+    _WATCHDOG = threading.Thread(target=watch, name="pdsim-parent-watchdog", daemon=True)
+    _WATCHDOG.start()
+    return True
 
 
 def job_dir() -> Path:
@@ -47,7 +101,7 @@ def already_done(config: Callable[[], Any], directory: Path) -> bool:
     if not (directory / ROW_FILE).exists():  # the common case: skip the cost of hashing
         return False
     row = read_row(directory / ROW_FILE)
-    if not row or row["config_hash"] != config_hash(config()):
+    if not row or check_row(row) or row["config_hash"] != config_hash(config()):
         return False
     return same_code(row, __version__, model_code_hash())
 
@@ -79,3 +133,27 @@ def point_line(summary: dict) -> str:
         p = cf["prevented"]
         text += f", prevented per 100 crises {p['estimate']:.1f} [{p['ci_low']:.1f}, {p['ci_high']:.1f}]"
     return text
+
+
+class LeanJobReturn(Callback):
+    """Hydra callback (configs/config.yaml, ``hydra.callbacks``): a finished sweep job drops the configs
+    from its JobReturn before the launcher sends it back.
+
+    Each JobReturn carries the job's whole config twice (task and hydra node), about 0.15 MB; the
+    sweeping process received one per point and kept them all until the launch returned, so it grew by
+    that much per point (226 -> 392 MB over 1,000 points). The sweepers read only a return's status
+    (and its exception, if it failed)."""
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_pdsim": True}  # never empty: pickle skips __setstate__ for an empty state
+
+    def __setstate__(self, state: dict) -> None:
+        # Unpickled in a launcher's worker with every task batch, before Hydra sets the job up: the earliest
+        # moment our code runs there, so the worker starts watching its parent now (watch_parent).
+        self.__dict__.update(state)
+        watch_parent()
+
+    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        if in_sweep():
+            job_return.cfg = None
+            job_return.hydra_cfg = None

@@ -10,6 +10,7 @@ rows already in the sweep directory.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import re
@@ -22,11 +23,13 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.config import RunConfig, walk_params
 from sim.files import atomic_write_text
-from sim.sweep import ROW_FILE
-from sim.sweep.rows import config_hash, read_row, same_code
+from sim.sweep.rows import config_hash, describe_bad, same_code, scan_rows
 
 #: The sweep's own record in its directory: the points, their hashes and the swept keys.
 PLAN_FILE = "sweep.json"
+
+#: An invalid row file is renamed to this (beside it), so that no later merge reads it again.
+INVALID_ROW_FILE = "row.invalid.json"
 
 
 class SweepInputError(ValueError):
@@ -46,6 +49,7 @@ class Point:
     label: str  # the swept part of the overrides, for messages
     config_hash: str
     values: dict[str, Any] = field(default_factory=dict)  # swept key -> typed value
+    memory: float = 0.0  # estimated peak bytes of the point's job (sim.validation.memory_estimate)
 
 
 def known_keys(node: Any = None) -> list[str]:
@@ -116,7 +120,7 @@ def plan_points(
     swept_keys: Sequence[str],
 ) -> list[Point]:
     """Compose and validate every point; raise SweepInputError listing every bad point and field."""
-    from sim.validation import problems, unknown_keys
+    from sim.validation import memory_estimate, problems, unknown_keys
 
     points, found = [], []
     for i, overrides in enumerate(batch):
@@ -136,7 +140,8 @@ def plan_points(
             if v is None or OmegaConf.is_config(v):  # a config-group choice: keep the option's name
                 v = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key), v)
             values[key] = v
-        points.append(Point(i, list(overrides), label, config_hash(config), values))
+        memory = memory_estimate(config.replicates, len(config.scenario.sites), config.horizon_days)
+        points.append(Point(i, list(overrides), label, config_hash(config), values, memory))
     if found:
         # The same mistake at every point is one mistake: show each message once, with its first point.
         seen: dict[str, str] = {}
@@ -149,12 +154,24 @@ def plan_points(
     return points
 
 
-def existing_rows(sweep_dir: Path, version: str, code: str) -> dict[str, dict]:
-    """Rows already in the sweep directory from the same model code, by config hash (newest wins)."""
+def existing_rows(sweep_dir: Path, version: str, code: str,
+                  warn: Callable[[str], None] | None = None) -> dict[str, dict]:
+    """Valid rows already in the sweep directory from the same model code, by config hash (newest wins).
+
+    An unreadable or invalid row (sim.sweep.rows.check_row) does not count as done: ``warn`` is told
+    which and why, and the file is renamed ``row.invalid.json`` beside it (kept for inspection, out of
+    every later merge), so that its point is simulated again."""
+    good, bad = scan_rows(sweep_dir)
+    if bad:
+        if warn:
+            warn(describe_bad(bad, sweep_dir).replace("left out of the table (a resumed sweep simulates",
+                                                      "set aside as row.invalid.json (this sweep simulates"))
+        for path, _ in bad:
+            with contextlib.suppress(OSError):
+                path.rename(path.with_name(INVALID_ROW_FILE))
     rows: dict[str, dict] = {}
-    for path in sorted(sweep_dir.rglob(ROW_FILE)):
-        row = read_row(path)
-        if row and same_code(row, version, code):
+    for row in good:
+        if same_code(row, version, code):
             old = rows.get(row["config_hash"])
             if old is None or str(row.get("timestamp")) >= str(old.get("timestamp")):
                 rows[row["config_hash"]] = row

@@ -107,6 +107,97 @@ def read_row(path: str | os.PathLike) -> dict[str, Any] | None:
     return row if isinstance(row, dict) and "config_hash" in row else None
 
 
+#: Columns every row has (make_row writes them all), with the type each must have.
+REQUIRED = {
+    "config_hash": str, "version": str, "code_hash": str, "timestamp": str, "config": str, "scenario": str,
+    "replicates": int, "seed": int, "horizon_days": int,
+    "escalation.probability": float, "escalation.count": int,
+}
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_row(row: dict[str, Any]) -> list[str]:
+    """What is wrong with a row read from disk (empty if nothing): a hand edit, a skeleton, a bad copy.
+
+    Checked: the columns every row has and their types; the config is JSON; every proportion section
+    (``x.probability``, ``x.ci_low``, ``x.ci_high``, ``x.count``) is a probability in [0, 1] inside its
+    interval with a whole count of worlds in [0, replicates]; no number is infinite."""
+    found = []
+    for key, kind in REQUIRED.items():
+        value = row.get(key)
+        if kind is int:
+            ok = _int(value)
+        elif kind is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            found.append(f"{key} = {value!r} is missing or not {'an integer' if kind is int else kind.__name__}")
+    if found:
+        return found
+    n = row["replicates"]
+    if n < 1 or row["horizon_days"] < 1 or row["seed"] < 0:
+        found.append(f"replicates = {n}, horizon_days = {row['horizon_days']}, seed = {row['seed']}: not a run")
+    try:
+        json.loads(row["config"])
+    except ValueError:
+        found.append("config is not valid JSON")
+    for key, value in row.items():
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            found.append(f"{key} = {value} is not finite")
+        if not key.endswith(".probability"):
+            continue
+        section = key[: -len(".probability")]
+        p, lo, hi, count = (row.get(f"{section}.{k}") for k in ("probability", "ci_low", "ci_high", "count"))
+        if p is None:
+            continue
+        if not (isinstance(p, (int, float)) and 0 <= p <= 1):
+            found.append(f"{key} = {p!r} is not a probability in [0, 1]")
+            continue
+        if (isinstance(lo, (int, float)) and isinstance(hi, (int, float))
+                and not (0 <= lo <= p + 1e-12 and p - 1e-12 <= hi <= 1)):
+            found.append(f"{section}: interval [{lo}, {hi}] does not contain {p} within [0, 1]")
+        if f"{section}.count" in row and (not _int(count) or not 0 <= count <= n):
+            found.append(f"{section}.count = {count!r} is not a whole number of worlds in [0, {n}]")
+    return found
+
+
+def scan_rows(sweep_dir: str | os.PathLike) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
+    """Every row file under ``sweep_dir``: the valid rows, and (path, reason) for each unreadable or
+    invalid one (which then counts as not done: a resumed sweep simulates its point again)."""
+    good, bad = [], []
+    for path in sorted(Path(sweep_dir).rglob(ROW_FILE)):
+        row = read_row(path)
+        if row is None:
+            bad.append((path, "unreadable (not a JSON row with a config_hash)"))
+        elif problems := check_row(row):
+            more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+            bad.append((path, "; ".join(problems[:3]) + more))
+        else:
+            row["_path"] = str(path)
+            good.append(row)
+    return good, bad
+
+
+def describe_bad(bad: list[tuple[Path, str]], root: str | os.PathLike, limit: int = 5) -> str:
+    """'2 row files are unreadable or invalid ...: 3/row.json (escalation.count = -3 ...), ...'."""
+    root = Path(root)
+    items = []
+    for path, why in bad[:limit]:
+        try:
+            name = path.relative_to(root)
+        except ValueError:
+            name = path
+        items.append(f"{name} ({why})")
+    more = f", and {len(bad) - limit} more" if len(bad) > limit else ""
+    return (f"{len(bad)} row file{'s are' if len(bad) != 1 else ' is'} unreadable or invalid and "
+            f"left out of the table (a resumed sweep simulates {'their points' if len(bad) != 1 else 'its point'} "
+            f"again): " + "; ".join(items) + more)
+
+
 @functools.cache
 def model_code_hash() -> str:
     """A fingerprint of the model's source: every module of the ``sim`` package outside ``sim.sweep``.

@@ -104,6 +104,8 @@ def find_threshold(
         raise ValueError(f"target = {target} is out of range: allowed 0 < target < 1")
     if not low < high:
         raise ValueError(f"low = {low}, high = {high}: low must be below high")
+    if not (integer or (math.isfinite(tolerance) and tolerance > 0)):
+        raise ValueError(f"tolerance = {tolerance} is out of range: allowed tolerance > 0 for a continuous lever")
     cache: dict[float, Evaluation] = {}
 
     def at(value: float) -> Evaluation:
@@ -201,23 +203,63 @@ def model_evaluator(lever: str, overrides: list[str]) -> tuple[Evaluator, dict]:
     return escalations, meta
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``pdsim-threshold``; every flag says what it does, its unit and its default."""
     parser = argparse.ArgumentParser(
         prog="pdsim-threshold",
         description="The largest lever value (default: warning-to-action lag) that keeps the escalation "
-        "probability below a target, one-sided 95 % bound, by bisection with common random numbers.",
+        "probability below a target, with a one-sided 95 % bound, by bisection with common random numbers. "
+        "Each value gets batches of worlds until its interval is clearly below or above the target.",
+        epilog="Examples:\n  pdsim-threshold --below 10\n"
+        "  pdsim-threshold --below 5 --high 120 scenario=kenya_2008 policy.flexibility=0.8\n"
+        "  pdsim-threshold --below 10 --lever policy.flexibility --decreasing --low 0 --high 1 --tolerance 0.02\n"
+        "Exit status: 0 an answer (also 'no value in the range'); 2 bad input. See docs/SWEEPS.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--below", type=float, required=True, metavar="PERCENT", help="target, in percent")
-    parser.add_argument("--lever", default="policy.warning_to_action_lag_days")
-    parser.add_argument("--low", type=float, default=0)
-    parser.add_argument("--high", type=float, default=180)
-    parser.add_argument("--tolerance", type=float, default=1, help="stop when the bracket is this narrow")
-    parser.add_argument("--replicates", type=int, default=500, help="worlds per batch")
-    parser.add_argument("--max-replicates", type=int, default=8000, help="worlds at most per lever value")
+    parser.add_argument("--below", type=float, required=True, metavar="PERCENT",
+                        help="the target: escalation probability in percent, 0 < PERCENT < 100 (required)")
+    parser.add_argument("--lever", default="policy.warning_to_action_lag_days", metavar="KEY",
+                        help="the numeric parameter to search, as a config key (default: %(default)s); "
+                        "integer levers (days, envoys) are searched in whole numbers")
+    parser.add_argument("--low", type=float, default=0, metavar="VALUE",
+                        help="low end of the search range, within the lever's declared range (default: %(default)s)")
+    parser.add_argument("--high", type=float, default=180, metavar="VALUE",
+                        help="high end of the search range, within the lever's declared range (default: %(default)s)")
+    parser.add_argument("--tolerance", type=float, default=1, metavar="WIDTH",
+                        help="stop when the bracket around the threshold is this narrow, in the lever's unit; "
+                        "must be > 0 (default: %(default)s; integer levers stop at 1 in any case)")
+    parser.add_argument("--replicates", type=int, default=500, metavar="N",
+                        help="worlds per batch, >= 1 (default: %(default)s); a value whose interval straddles "
+                        "the target gets another batch (with the next seed)")
+    parser.add_argument("--max-replicates", type=int, default=8000, metavar="N",
+                        help="worlds at most per lever value, >= --replicates (default: %(default)s); a value still "
+                        "straddling the target then counts as not shown below (the conservative side)")
     parser.add_argument("--decreasing", action="store_true",
-                        help="escalation falls as the lever rises (flexibility, partnership, ...)")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. scenario=kenya_2008 seed=3")
-    args = parser.parse_args(argv)
+                        help="escalation falls as the lever rises (flexibility, partnership, ...): find the "
+                        "smallest value that keeps it below the target instead of the largest")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="Hydra overrides as for pdsim, e.g. scenario=kenya_2008 seed=3 horizon_days=180 "
+                        "(the twin is not run)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    bad = []
+    if not (math.isfinite(args.below) and 0 < args.below < 100):
+        bad.append(f"--below {args.below:g} is out of range: allowed 0 < PERCENT < 100")
+    if not (math.isfinite(args.tolerance) and args.tolerance > 0):
+        bad.append(f"--tolerance {args.tolerance:g} is out of range: allowed WIDTH > 0 "
+                   "(the bisection would never stop)")
+    if not (math.isfinite(args.low) and math.isfinite(args.high)):
+        bad.append(f"--low {args.low:g} / --high {args.high:g}: give finite numbers")
+    if args.replicates < 1:
+        bad.append(f"--replicates {args.replicates} is out of range: allowed N >= 1")
+    if args.max_replicates < args.replicates:
+        bad.append(f"--max-replicates {args.max_replicates} is below --replicates {args.replicates}")
+    if bad:
+        print("pdsim-threshold: " + "; ".join(bad), file=sys.stderr)
+        return 2
     from sim.sweep.design import declared_lever
     from sim.validation import ConfigError
 

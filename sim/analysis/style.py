@@ -1,0 +1,117 @@
+"""One look for every figure: a colour-blind-safe palette (Okabe & Ito 2008) that also reads in grey
+(each series has its own line style and marker), human labels with units from the schema, a footer
+with scenario / R / seed / version, and PNG + PDF side by side."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sim import __version__  # noqa: E402
+from sim.analysis.labels import (  # noqa: E402, F401 -- the figures' labels, re-exported
+    NAMES,
+    SITE_NAMES,
+    UNIT_TEXT,
+    describe_policy,
+    label,
+    name,
+    twin_label,
+    twin_phrase,
+    unit,
+    value_text,
+)
+
+#: Okabe-Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue, yellow, black.
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+#: The no-intervention twin (or any reference) is always drawn in black, dotted.
+REFERENCE = "#000000"
+NOT_A_FORECAST = "Stylised teaching model, not a forecast."
+
+#: matplotlib settings of every figure, applied per figure (``@styled``), never to the global state.
+RC = {
+    "figure.dpi": 100,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "legend.frameon": False,
+    "pdf.fonttype": 42,
+}
+
+
+def styled(func):
+    """Draw (and save) the figure of ``func`` under the package's look, leaving matplotlib's defaults alone."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(RC):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def series_style(i: int) -> dict[str, Any]:
+    """Colour, line style and marker of the i-th series: distinguishable in colour and in grey."""
+    return {"color": OKABE_ITO[i % len(OKABE_ITO)], "ls": LINE_STYLES[i % len(LINE_STYLES)],
+            "marker": MARKERS[i % len(MARKERS)]}
+
+
+def pct(p: float | None, digits: int = 1) -> str:
+    return "–" if p is None or (isinstance(p, float) and math.isnan(p)) else f"{100 * p:.{digits}f} %"
+
+
+def footer(fig, *, scenario: Any = "?", replicates: Any = "?", seed: Any = "?", extra: str = "",
+           version: str = __version__) -> None:
+    """The provenance line every figure carries."""
+    r = f"{replicates:,}" if isinstance(replicates, int) else str(replicates)
+    text = f"scenario {scenario} · R = {r} worlds · seed {seed} · pdsim {version}"
+    text += f" · {extra}" if extra else ""
+    fig.text(0.01, 0.008, f"{text}\n{NOT_A_FORECAST}", fontsize=6.5, color="#555555", va="bottom")
+
+
+def save(fig, path: str | Path, dpi: int = 110) -> list[Path]:
+    """Write the figure as PNG and PDF (same stem); return both paths and close the figure."""
+    path = Path(path).with_suffix(".png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    fig.savefig(path.with_suffix(".pdf"))
+    plt.close(fig)
+    return [path, path.with_suffix(".pdf")]
+
+
+def direct_label(ax, x: float, y: float, text: str, colour: str, *, dy: float = 0.0) -> None:
+    """A series' name at its right end, instead of a legend."""
+    ax.annotate(text, (x, y), xytext=(4, dy), textcoords="offset points", color=colour, fontsize=7.5,
+                va="center", ha="left", annotation_clip=False)
+
+
+def spread_labels(ys: list[float], min_gap: float) -> list[float]:
+    """Positions for end-of-line labels at least ``min_gap`` apart and as close to ``ys`` as possible:
+    labels that would overlap are stacked, centred on their lines' mean; the others stay where they are."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    clusters: list[tuple[list[int], float]] = []  # (members bottom to top, position of the bottom one)
+    for i in order:
+        clusters.append(([i], ys[i]))
+        while len(clusters) > 1:
+            (m1, b1), (m2, b2) = clusters[-2], clusters[-1]
+            if b1 + len(m1) * min_gap <= b2:
+                break
+            members = m1 + m2
+            centre = sum(ys[j] for j in members) / len(members)
+            clusters[-2:] = [(members, centre - (len(members) - 1) * min_gap / 2)]
+    placed = [0.0] * len(ys)
+    for members, bottom in clusters:
+        for k, j in enumerate(members):
+            placed[j] = bottom + k * min_gap
+    return placed

@@ -1,0 +1,523 @@
+"""The analysis package (sim/analysis): figures are drawn (not blank), every number in a caption or
+report equals the table's value, Kaplan-Meier / RMST / Sobol / PRIM against known answers, the story
+reads as prose, and the commands refuse bad input with exit status 2.
+
+Fixtures are synthetic tables (independent of the model's numbers) plus a few small runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from types import SimpleNamespace
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis import curves, style
+from sim.analysis.load import load_run, load_sweep
+from sim.stats import paired_difference, wilson
+
+LAG, FLEX, PART = "policy.warning_to_action_lag_days", "policy.flexibility", "policy.partnership"
+
+
+def not_blank(png) -> None:
+    """A drawn figure: many non-white pixels and real contrast."""
+    img = mpimg.imread(png)[..., :3]
+    ink = (img.mean(axis=2) < 0.9).mean()
+    assert ink > 0.03, f"{png} is almost blank ({ink:.1%} ink)"
+    assert img.std() > 0.08
+
+
+def numbers(text: str) -> list[float]:
+    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text.replace(",", ""))]
+
+
+# -- a synthetic sweep: 5 lags x 3 flexibility x 3 partnership ------------------------------------------
+
+
+def sweep_table(r: int = 400) -> pd.DataFrame:
+    rows = []
+    for i, (lag, flex, part) in enumerate((a, b, c) for a in (0, 7, 30, 90, 180) for b in (0.1, 0.5, 0.9)
+                                          for c in (0.1, 0.5, 0.9)):
+        p = 0.06 + 0.35 * lag / 180 - 0.04 * part - 0.01 * flex
+        k = round(p * r)
+        est, lo, hi = wilson(k, r)
+        wk = round(k / 5)
+        _, wlo, whi = wilson(wk, r)
+        prevented, induced = round((0.45 - p) * r), 2
+        net = (prevented - induced) / r
+        rows.append({
+            "point": i, "job": i, "config_hash": f"h{i}", "scenario": "generic",
+            f"param.{LAG}": lag, f"param.{FLEX}": flex, f"param.{PART}": part, "param.replicates": r,
+            "escalation.probability": est, "escalation.ci_low": lo, "escalation.ci_high": hi, "escalation.count": k,
+            "war.probability": wk / r, "war.ci_low": wlo, "war.ci_high": whi,
+            "counterfactual.policy.intervene": False,
+            "counterfactual.prevented.estimate": 100 * net, "counterfactual.prevented.ci_low": 100 * net - 4,
+            "counterfactual.prevented.ci_high": 100 * net + 4,
+            "counterfactual.prevented.worlds_prevented": prevented, "counterfactual.prevented.worlds_induced": induced,
+            "counterfactual.cost_per_escalation_prevented_usd": 5e6 + 1e5 * lag,
+            "counterfactual.war_cost_averted_usd.mean": 2e8 * net,
+            "replicates": r, "seed": 0, "version": "test", "horizon_days": 365,
+            "overrides": "['+experiment=lag_sweep']", "config": json.dumps({"replicates": r, "seed": 0}),
+        })
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def sweep_dir(tmp_path):
+    df = sweep_table()
+    d = tmp_path / "sweep"
+    d.mkdir()
+    df.to_parquet(d / "results.parquet", index=False)
+    (d / "sweep.json").write_text(json.dumps({"swept": [LAG, FLEX, PART], "curve_x": LAG, "title": "test sweep"}))
+    return d
+
+
+def test_outcome_curves_have_human_labels_fitted_y_panels_and_direct_labels(tmp_path):
+    import matplotlib.pyplot as plt
+
+    df = sweep_table()
+    captured = []
+    real_save = style.save
+    style.save = lambda fig, path, dpi=110: captured.append(fig) or real_save(fig, path, dpi)
+    try:
+        files = curves.outcome_curves(df, LAG, [FLEX, PART], tmp_path / "curves")
+    finally:
+        style.save = real_save
+    assert [f.suffix for f in files] == [".png", ".pdf"] and files[1].stat().st_size > 1000
+    not_blank(files[0])
+    fig = captured[0]
+    axes = fig.axes
+    assert len(axes) == 2 * 3  # rows: escalation, war; one panel per partnership level
+    assert axes[-1].get_xlabel() == "warning-to-action lag (days)"
+    top = df["escalation.ci_high"].max()
+    assert top < axes[0].get_ylim()[1] < 1.2 * top + 0.01 < 1  # fitted to the data, not 0-1
+    assert all(ax.get_legend() is None for ax in axes)  # direct labels instead of a legend
+    labels = {t.get_text() for t in axes[2].texts}
+    assert {"0.1", "0.5", "0.9"} <= labels
+    assert [ax.get_title() for ax in axes[:3]] == ["partnership 0.1", "partnership 0.5", "partnership 0.9"]
+    assert len(axes[0].lines) >= 3 and len(axes[0].collections) == 3  # three lines, three bands
+    plt.close("all")
+
+
+def test_unresolved_row_drawn_when_the_column_exists(tmp_path):
+    import matplotlib.pyplot as plt
+
+    df = sweep_table()
+    df["unresolved.probability"], df["unresolved.ci_low"], df["unresolved.ci_high"] = 0.2, 0.15, 0.25
+    captured = []
+    real_save = style.save
+    style.save = lambda fig, path, dpi=110: captured.append(fig) or real_save(fig, path, dpi)
+    try:
+        curves.outcome_curves(df, LAG, [FLEX], tmp_path / "curves")
+    finally:
+        style.save = real_save
+    assert [ax.get_ylabel() for ax in captured[0].axes] == [
+        "P(escalation to armed conflict)", "P(escalation to war)", "P(unresolved at the horizon)"]
+    plt.close("all")
+
+
+def test_curve_and_heatmap_readings_quote_the_table(tmp_path):
+    df = sweep_table()
+    text, rows = curves.curves_reading(df, LAG, [FLEX, PART])
+    quoted = numbers(text)
+    for row in rows:  # every quoted estimate and interval is the table's, in per cent to one decimal
+        for col in ("escalation.probability", "escalation.ci_low", "escalation.ci_high"):
+            assert round(100 * row[col], 1) in quoted
+    files, cells = curves.heatmap(df, LAG, FLEX, tmp_path / "heat", panel=PART)
+    not_blank(files[0])
+    merged = cells.merge(df, left_on=["x", "y", "panel"], right_on=[f"param.{LAG}", f"param.{FLEX}", f"param.{PART}"])
+    assert len(merged) == len(df) and np.allclose(merged["probability"], merged["escalation.probability"])
+    reading = curves.heatmap_reading(cells, LAG, FLEX, PART)
+    lo = df.loc[df["escalation.probability"].idxmin()]
+    hi = df.loc[df["escalation.probability"].idxmax()]
+    assert f"Lowest: {100 * lo['escalation.probability']:.1f} %" in reading
+    assert f"highest: {100 * hi['escalation.probability']:.1f} % [{100 * hi['escalation.ci_low']:.1f}" in reading
+
+
+def test_labels_come_from_the_schema():
+    assert style.label(LAG) == "warning-to-action lag (days)"
+    assert style.label("policy.roster_size") == "envoy roster (envoys)"
+    assert style.label("param.policy.flexibility") == "flexibility (0–1)"
+    assert style.name("scenario.sites.A.local_preference") == "local preference for indirect talks in A"
+    assert style.twin_label({"intervene": False}) == "twin: no intervention"
+    assert style.twin_label({"warning_to_action_lag_days": 90}) == "twin: warning-to-action lag 90 days"
+
+
+# -- survival --------------------------------------------------------------------------------------------
+
+
+def test_kaplan_meier_and_rmst_against_hand_computed_values():
+    from sim.analysis.survival import kaplan_meier, rmst, survival_at
+
+    days = np.array([1, 2, np.nan, 3, np.nan])  # two worlds never escalate: censored at the horizon (5)
+    f = kaplan_meier(days, horizon=5)
+    s = f.survival_function_.iloc[:, 0]
+    assert np.allclose([s[1.0], s[2.0], s[3.0]], [0.8, 0.6, 0.4])
+    # exponential Greenwood band at t = 1: S^exp(+-z sqrt(V)), V = sum d/(n(n-d)) / log(S)^2
+    v = (1 / (5 * 4)) / math.log(0.8) ** 2
+    z = 1.959963984540054
+    at1 = survival_at(f, 1)
+    assert at1["ci_low"] == pytest.approx(0.8 ** math.exp(z * math.sqrt(v)), rel=1e-6)
+    assert at1["ci_high"] == pytest.approx(0.8 ** math.exp(-z * math.sqrt(v)), rel=1e-6)
+    m = rmst(f, 5)  # area: 1 + 0.8 + 0.6 + 0.4 * 2
+    assert m["days"] == pytest.approx(3.2)
+    # variance: sum over event times of A_i^2 d_i / (n_i (n_i - d_i)), A_i = area from t_i to the horizon
+    var = 2.2 ** 2 / (5 * 4) + 1.4 ** 2 / (4 * 3) + 0.8 ** 2 / (3 * 2)
+    assert m["se"] == pytest.approx(math.sqrt(var))
+    assert m["ci_low"] == pytest.approx(3.2 - z * math.sqrt(var))
+
+
+def test_rmst_without_censoring_is_the_mean_restricted_time():
+    from sim.analysis.survival import kaplan_meier, rmst
+
+    rng = np.random.default_rng(3)
+    days = np.where(rng.random(2000) < 0.4, rng.integers(0, 365, 2000), np.nan)
+    t = np.where(np.isnan(days), 365, days)
+    m = rmst(kaplan_meier(days, 365), 365)
+    assert m["days"] == pytest.approx(t.mean())
+    assert m["se"] == pytest.approx(t.std() / math.sqrt(t.size), rel=0.01)
+
+
+# -- sensitivity: the Ishigami function ------------------------------------------------------------------
+
+
+def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
+    return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+@pytest.fixture(scope="module")
+def ishigami_levers():
+    return [{"key": f"x{i}", "low": -math.pi, "high": math.pi} for i in (1, 2, 3)]
+
+
+def test_sobol_recovers_ishigami(ishigami_levers):
+    from SALib.sample import sobol as sampler
+
+    from sim.analysis.sensitivity import problem, sobol
+
+    x = sampler.sample(problem(ishigami_levers), 1024, calc_second_order=False, seed=1)
+    idx = sobol(ishigami_levers, ishigami(x), seed=1).set_index("lever")
+    # Known answers (a = 7, b = 0.1): S1 = 0.314, 0.442, 0; ST = 0.558, 0.442, 0.244
+    assert idx.loc["x1", "S1"] == pytest.approx(0.314, abs=0.06)
+    assert idx.loc["x2", "S1"] == pytest.approx(0.442, abs=0.06)
+    assert abs(idx.loc["x3", "S1"]) < 0.05
+    assert idx.loc["x3", "ST"] == pytest.approx(0.244, abs=0.06) and idx.loc["x3", "ST_conf"] < idx.loc["x3", "ST"]
+    assert list(idx.index[:1]) == ["x1"]  # ranked by ST: x1 (through its interaction with x3) first
+    # with a smaller a the first-order order is x1 > x2 > x3 ~ 0
+    idx5 = sobol(ishigami_levers, ishigami(x, a=5.0), seed=1).set_index("lever")
+    assert idx5.loc["x1", "S1"] > idx5.loc["x2", "S1"] > abs(idx5.loc["x3", "S1"])
+
+
+def test_sensitivity_of_a_design_sweep_directory(tmp_path, ishigami_levers):
+    from SALib.sample import sobol as sampler
+
+    from sim.analysis import sensitivity
+    from sim.analysis.sensitivity import problem
+
+    x = sampler.sample(problem(ishigami_levers), 256, calc_second_order=False, seed=2)
+    y = (ishigami(x) + 10) / 40  # a probability-like outcome
+    d = tmp_path / "design"
+    d.mkdir()
+    points = [{"index": i, "config_hash": f"h{i}", "values": dict(zip(["x1", "x2", "x3"], row, strict=True))}
+              for i, row in enumerate(x)]
+    (d / "sweep.json").write_text(json.dumps({"swept": ["x1", "x2", "x3"], "design": "sobol", "levers": ishigami_levers,
+                                              "points": points, "design_seed": 2}))
+    pd.DataFrame({"point": range(len(y)), "config_hash": [p["config_hash"] for p in points],
+                  "escalation.probability": y, "param.x1": x[:, 0]}).to_parquet(d / "results.parquet")
+    method, idx = sensitivity.analyse_sweep(load_sweep(d))
+    assert method == "sobol" and idx["lever"].iloc[0] == "x1"
+    text = sensitivity.reading(method, idx)
+    assert f"ST {idx['ST'].iloc[0]:.2f} ± {idx['ST_conf'].iloc[0]:.2f}" in text
+    files = sensitivity.figure(method, idx, tmp_path / "sens")
+    not_blank(files[0])
+
+
+def test_morris_ranks_a_linear_function():
+    from SALib.sample import morris as sampler
+
+    from sim.analysis.sensitivity import morris, problem
+
+    levers = [{"key": k, "low": 0, "high": 1} for k in ("a", "b", "c")]
+    x = sampler.sample(problem(levers), 30, num_levels=4, seed=0)
+    idx = morris(levers, x, 3 * x[:, 0] + x[:, 1], num_levels=4)
+    assert list(idx["lever"]) == ["a", "b", "c"]
+    assert idx["mu_star"].iloc[0] == pytest.approx(3) and idx["mu_star"].iloc[2] == pytest.approx(0)
+
+
+# -- scenario discovery ----------------------------------------------------------------------------------
+
+
+def test_prim_finds_a_planted_box(tmp_path):
+    from sim.analysis import discovery
+
+    rng = np.random.default_rng(1)
+    n = 800
+    t = pd.DataFrame({f"param.{LAG}": rng.integers(0, 181, n), f"param.{PART}": rng.uniform(0, 1, n),
+                      f"param.{FLEX}": rng.uniform(0, 1, n)})
+    inside = (t[f"param.{LAG}"] <= 40) & (t[f"param.{PART}"] >= 0.6)
+    t["escalation.probability"] = np.where(inside, rng.uniform(0, 0.09, n), rng.uniform(0.11, 0.5, n))
+    box, text = discovery.discover(t, [LAG, PART, FLEX], below=0.10)
+    assert set(box.limits) == {LAG, PART}  # flexibility plays no part
+    assert 30 <= box.limits[LAG][1] <= 45 and 0.55 <= box.limits[PART][0] <= 0.67
+    assert box.coverage > 0.8 and box.density > 0.8
+    assert text.startswith(f"warning-to-action lag ≤ {box.limits[LAG][1]} days and partnership ≥ ")
+    assert f"{100 * box.density:.0f} % of points in the box" in text
+    assert f"{100 * box.coverage:.0f} % of all such points (coverage)" in text
+    files = discovery.figure(t, [LAG, PART, FLEX], box, text, tmp_path / "prim")
+    not_blank(files[0])
+
+
+# -- counterfactual evidence -----------------------------------------------------------------------------
+
+
+def test_prevented_and_induced_are_paired_counts():
+    from sim.analysis.counterfactual import caption, evidence
+
+    rng = np.random.default_rng(0)
+    n = 1000
+    twin = rng.random(n) < 0.4
+    policy = twin & (rng.random(n) < 0.5) | (~twin & (rng.random(n) < 0.02))
+    o = {"escalated": policy, "war": policy & (rng.random(n) < 0.3), "diplomacy_cost": np.full(n, 2e6),
+         "war_cost": policy * 3e8}
+    t = {"escalated": twin, "war": twin & (rng.random(n) < 0.3), "diplomacy_cost": np.zeros(n), "war_cost": twin * 3e8}
+    ev = evidence(o, t)
+    e = ev["escalation"]
+    assert e["prevented"]["worlds"] == int((twin & ~policy).sum())
+    assert e["induced"]["worlds"] == int((policy & ~twin).sum())
+    ref = paired_difference(twin, policy)
+    assert e["net"]["per_100"] == pytest.approx(100 * ref["estimate"])
+    assert e["net"]["ci_low"] == pytest.approx(100 * ref["ci_low"])
+    net_worlds = e["prevented"]["worlds"] - e["induced"]["worlds"]
+    c = ev["cost_per_escalation_prevented_usd"]
+    assert c["estimate"] == pytest.approx(2e6 * n / net_worlds)
+    assert c["ci_low"] < c["estimate"] < c["ci_high"]
+    assert ev["war_cost_averted_per_escalation_prevented_usd"]["estimate"] == pytest.approx(3e8)
+    text = caption(ev, "twin: no intervention")
+    for v in (e["prevented"]["per_100"], e["prevented"]["ci_low"], e["induced"]["per_100"], e["net"]["ci_high"]):
+        assert round(v, 1) in numbers(text)
+    assert f"USD {c['estimate'] / 1e6:,.2f} million" in text and "twin (no intervention)" in text
+
+
+# -- reports ---------------------------------------------------------------------------------------------
+
+
+def test_sweep_report_numbers_equal_the_table(sweep_dir):
+    from sim.analysis.report import build
+
+    rep = build(sweep_dir, handout=True)
+    titles = [s.title for s in rep.sections]
+    assert titles[0].startswith("Outcome curves") and any(t.startswith("Heatmap") for t in titles)
+    assert any(t.startswith("Counterfactual") for t in titles)
+    assert any(t.startswith("Scenario discovery") for t in titles)
+    for s in rep.sections:
+        not_blank(next(f for f in s.files if f.suffix == ".png"))
+        assert any(f.suffix == ".pdf" for f in s.files)
+    md = (sweep_dir / "report" / "report.md").read_text()
+    df = sweep_table()
+    # the counterfactual reading at the lowest lag, middle flexibility and partnership
+    row = df[(df[f"param.{LAG}"] == 0) & (df[f"param.{FLEX}"] == 0.5) & (df[f"param.{PART}"] == 0.5)].iloc[0]
+    assert f"{row['counterfactual.prevented.estimate']:.1f} escalations prevented per 100 crises" in md
+    induced = 100 * np.array(wilson(int(row["counterfactual.prevented.worlds_induced"]), 400))
+    assert f"{induced[0]:.1f} induced [{induced[1]:.1f}, {induced[2]:.1f}]" in md
+    assert "pdsim -m +experiment=lag_sweep" in md or "pdsim -m" in md
+    assert "not a forecast" in md
+    pdf = (sweep_dir / "report" / "handout.pdf").read_bytes()
+    assert 3 <= pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") <= 6
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    from sim.runner import configure, run
+
+    result = run(configure("replicates=200", "horizon_days=120"))
+    d = tmp_path_factory.mktemp("run")
+    result.save(d)
+    return result, d
+
+
+def test_run_report_numbers_equal_the_summary(small_run):
+    from sim.analysis.report import build
+
+    result, d = small_run
+    rep = build(d, handout=True)
+    assert len(rep.sections) == 3
+    for s in rep.sections:
+        not_blank(next(f for f in s.files if f.suffix == ".png"))
+    md = (d / "report" / "report.md").read_text()
+    esc = json.loads((d / "summary.json").read_text())["escalation"]
+    assert (f"{100 * esc['probability']:.1f} % of worlds [{100 * esc['ci_low']:.1f}, {100 * esc['ci_high']:.1f}]"
+            in md)
+    summary = json.loads((d / "summary.json").read_text())
+    if summary.get("unresolved"):  # the "unresolved at the horizon" outcome, when the model reports it
+        u = summary["unresolved"]
+        assert f"{100 * u['probability']:.1f} % [{100 * u['ci_low']:.1f}, {100 * u['ci_high']:.1f}]" in md
+    drawn = (summary["config"].get("uncertainty") or {}).get("enabled")  # per-world parameter sets?
+    assert ("Parameter uncertainty is included" if drawn else "Intervals cover chance (simulation noise) only") in md
+    ev = rep.sections[1].numbers["evidence"]
+    cf = result.summary()["counterfactual"]["prevented"]
+    assert ev["escalation"]["prevented"]["worlds"] == cf["worlds_prevented"]
+    table = rep.sections[2].numbers["table"]
+    assert f"restricted mean time to escalation {table['rmst_days'].iloc[0]:.0f} days" in md
+    assert int(table["escalated"].iloc[0]) == int(result.outcomes["escalated"].sum())
+    assert (d / "report" / "handout.pdf").stat().st_size > 10_000
+
+
+def test_tension_plot_names_the_policy_twin(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from sim import plots
+    from sim.runner import configure, run
+
+    result = run(configure("replicates=50", "horizon_days=60",
+                           "counterfactual.policy.warning_to_action_lag_days=90"))
+    figs = []
+    monkeypatch.setattr(plots.plt, "close", lambda fig=None: figs.append(fig))
+    path = plots.tension_plot(result, tmp_path / "tension.png")
+    not_blank(path)
+    texts = [t.get_text() for ax in figs[0].axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert any("twin: warning-to-action lag 90 days" in t for t in texts)
+    assert not any("counterfactual twin" in t for t in texts)
+    plt.close("all")
+
+
+def test_compare_runs_policies_on_the_same_worlds(tmp_path):
+    from sim.analysis import compare
+
+    arms = [compare.parse_arm("default", "policy"), compare.parse_arm("slow:warning_to_action_lag_days=120", "policy")]
+    assert arms[1] == ("slow", ["policy.warning_to_action_lag_days=120"])
+    runs = compare.run_arms(arms, ["replicates=150", "horizon_days=90"], progress=lambda m: None)
+    table = compare.compare_table(runs, paired=True)
+    ref = paired_difference(runs[1].outcomes["escalated"], runs[0].outcomes["escalated"])
+    assert table["diff_vs_first_pp"].iloc[1] == pytest.approx(100 * ref["estimate"])
+    assert table["diff_low"].iloc[1] == pytest.approx(100 * ref["ci_low"])
+    assert (table["twin"] == "twin: no intervention").all()
+    files = compare.figures(runs, table, tmp_path, paired=True)
+    assert len(files) == 6
+    for f in files[::2]:
+        not_blank(f)
+    lines = compare.reading(table, paired=True)
+    assert lines[0].startswith(f"default: escalation {table['escalation_pct'].iloc[0]:.1f} % "
+                               f"[{table['escalation_low'].iloc[0]:.1f}, {table['escalation_high'].iloc[0]:.1f}]")
+    assert f"{abs(table['diff_vs_first_pp'].iloc[1]):.1f} points" in lines[1]
+    assert f"[{table['diff_low'].iloc[1]:+.1f}, {table['diff_high'].iloc[1]:+.1f}]" in lines[1]
+    pdf = compare.write_handout(runs, table, True, "pdsim-compare ...", files, tmp_path / "handout.pdf")
+    assert pdf.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["/nonexistent/dir"], "is not a directory"),
+    (["{tmp}"], "holds neither results.parquet"),
+    (["{tmp}", "--below", "150"], "--below = 150.0 is out of range"),
+])
+def test_report_refuses_bad_input(tmp_path, capsys, argv, message):
+    from sim.analysis.report import main
+
+    assert main([a.format(tmp=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_compare_refuses_bad_input(capsys):
+    from sim.analysis.compare import main
+
+    assert main(["--policies", "default", "atlantis", "replicates=10"]) == 2
+    assert "'atlantis' is not a policy preset: choose one of" in capsys.readouterr().err
+    assert main(["--scenarios", "generic", "atlantis"]) == 2
+    assert "'atlantis' is not a scenario preset" in capsys.readouterr().err
+    assert main(["--policies", "default", "rapid", "policy.flexibility=1.7", "replicates=10"]) == 2
+    assert "policy.flexibility = 1.7 is out of range" in capsys.readouterr().err
+
+
+def test_sweep_curves_png_is_the_analysis_figure(sweep_dir):
+    from sim.sweep.curves import draw_for_sweep
+
+    files = draw_for_sweep(sweep_dir, load_sweep(sweep_dir).table)
+    assert [f.name for f in files] == ["curves.png"]
+    not_blank(files[0])
+    assert (sweep_dir / "curves.pdf").exists()
+
+
+def test_load_run_reads_the_files(small_run):
+    result, d = small_run
+    run = load_run(d)
+    assert len(run.outcomes) == 200 and run.twin is not None and run.twin_policy == {"intervene": False}
+    assert run.horizon == 120
+
+
+# -- the story -------------------------------------------------------------------------------------------
+
+
+def fake_model(events, *, escalated_day=None):
+    from sim.agents import NEVER
+    from sim.events import EventLog
+
+    log = EventLog(True, 1)
+    for day, kind, site, actor, value in events:
+        mask = np.zeros((2, 1), dtype=bool)
+        mask[site, 0] = True
+        log.record(day, kind, mask, actor, value)
+    esc = np.array([NEVER if escalated_day is None else escalated_day])
+    return SimpleNamespace(
+        sites=[SimpleNamespace(name="A"), SimpleNamespace(name="B")], events=log, replicates=1, horizon=365,
+        first_escalation=esc, first_war=np.array([NEVER]), phase=np.array([[1], [0]]),
+        site_escalated=np.array([[escalated_day is not None], [False]]),
+        config=SimpleNamespace(scenario=SimpleNamespace(name="generic"),
+                               counterfactual=SimpleNamespace(policy={})),
+    )
+
+
+def test_story_folds_flickers_drops_duplicates_and_says_how_it_ended():
+    from sim.events import EventKind
+    from sim.story import story
+
+    model = fake_model([
+        (5, EventKind.TRIGGER, 0, 0, None),
+        (5, EventKind.PHASE_UP, 0, 0, 1),
+        (10, EventKind.PHASE_UP, 0, 0, 2), (12, EventKind.PHASE_DOWN, 0, 0, 1),  # a flicker into crisis
+        (20, EventKind.WARNING, 0, 1, 2.1),
+        (34, EventKind.FIRST_STEP, 0, 1, 20),
+        (40, EventKind.RUNG, 0, 2, 1),
+        (60, EventKind.RESOLVED, 0, 1, None), (60, EventKind.RESOLVED, 0, 2, None),  # same moment, twice
+    ])
+    text = story(model, 0)
+    lines = text.splitlines()
+    assert lines[0].startswith("World 0 of 1 (generic, 365 days): No escalation")
+    assert len(lines) == len(set(lines))
+    assert sum("critical moment passes" in ln for ln in lines) == 1
+    assert any("day    5: Country A escalates to dispute" in ln for ln in lines)
+    assert any("days 10–12: Country A briefly reaches crisis, back to dispute" in ln for ln in lines)  # one line
+    assert not any("escalates to crisis" in ln for ln in lines)
+    assert any("the regional organisation steps up to a fact-finding mission" in ln.lower() for ln in lines)
+    assert any("The UN takes its first step on country A, a statement of concern, 14 days after" in ln for ln in lines)
+    assert "_" not in text  # no raw names such as armed_conflict or fact_finding
+
+
+def test_story_names_kinds_it_does_not_know():
+    from sim.story import sentence
+
+    event = SimpleNamespace(kind=SimpleNamespace(name="CEASEFIRE_TALKS"), actor=1, value=0.0, day=3, site=0)
+    assert sentence(event, "country A") == "ceasefire talks in country A (the UN)"
+
+
+def test_story_of_a_real_world_with_its_twin(small_run):
+    from sim.story import story
+
+    result, _ = small_run
+    o, t = result.outcomes, result.twin_outcomes
+    prevented = np.flatnonzero(t["escalated"] & ~o["escalated"])
+    world = int(prevented[0]) if prevented.size else 0
+    text = story(result.model, world, twin=result.twin_model)
+    assert text.splitlines()[0].startswith(f"World {world} of 200")
+    assert "Its twin (no intervention; same random numbers)" in text
+    if prevented.size:
+        assert text.rstrip().endswith("The policy prevented this escalation.")
+    for part in text.split("\n\n")[:2]:
+        body = part.splitlines()
+        assert len(body) == len(set(body))
+    with pytest.raises(ValueError, match="world = 999 is out of range"):
+        story(result.model, 999)

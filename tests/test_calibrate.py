@@ -1,0 +1,118 @@
+"""Calibration (sim/calibrate.py): the optimiser recovers a known coefficient on a synthetic problem with common
+random numbers; the command checks its input, runs tiny on the model and writes its files with provenance."""
+
+import csv
+import hashlib
+
+import numpy as np
+import pytest
+
+from sim import calibrate, patterns
+from sim.calibrate import Parameter, UsageError, fit, parse_parameter
+from sim.years import Stat, ratio
+
+
+def synthetic_problem(truth=(0.3, 0.12), worlds=400, seed=5):
+    """A toy 'model' with two coefficients and common random numbers: per world, 20 minor years end with
+    probability p and 20 war years end with probability q (the same uniforms at every (p, q)). Targets are
+    the toy's own statistics at ``truth``."""
+    u = np.random.default_rng(seed).random((2, worlds, 20))
+
+    def simulate(x):
+        p, q = x
+        return {"transition_minor_to_inactive": ratio((u[0] < p).sum(axis=1), np.full(worlds, 20)),
+                "transition_war_to_inactive": ratio((u[1] < q).sum(axis=1), np.full(worlds, 20))}
+
+    at_truth = simulate(truth)
+    targets = {k: {"value": s.value, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n} for k, s in at_truth.items()}
+    names = tuple(targets)
+
+    def objective(x):
+        s = simulate(x)
+        return patterns.distance(s, targets, names, tolerance=0.0), s
+
+    return objective
+
+
+def test_recovers_known_coefficients():
+    objective = synthetic_problem()
+    params = [Parameter("p", 0.0, 1.0), Parameter("q", 0.0, 0.6)]
+    result = fit(objective, params, maxiter=15, popsize=8, seed=2)
+    p, q = result.best.x
+    assert abs(p - 0.3) < 0.02 and abs(q - 0.12) < 0.02, result.best.x
+    assert result.best.distance < 0.5
+    (plo, phi), (qlo, qhi) = result.plausible()
+    assert plo <= 0.3 <= phi and qlo <= 0.12 <= qhi  # the truth lies in the near-best region
+    assert phi - plo < 0.2  # ... which is informative, not the whole search box
+    # Repeatable: same seed, same answer.
+    again = fit(objective, params, maxiter=15, popsize=8, seed=2)
+    assert np.array_equal(again.best.x, result.best.x)
+
+
+def test_parameters_are_checked():
+    with pytest.raises(UsageError, match="--param no_such_rate is not a numeric coefficient of DynamicsConfig"):
+        parse_parameter("no_such_rate=0:1")
+    with pytest.raises(UsageError, match="is out of range"):
+        parse_parameter("reversion=0.5:0.1")
+    with pytest.raises(UsageError, match="NAME=LO:HI"):
+        parse_parameter("reversion=abc")
+    p = parse_parameter("dynamics.reversion=0.005:0.05")
+    assert (p.name, p.lo, p.hi) == ("reversion", 0.005, 0.05)
+    # The defaults are life-cycle coefficients that the current config really has.
+    have = calibrate.dynamics_fields()
+    assert all(p.name in have for p in calibrate.default_parameters())
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--param", "no_such_rate=0:1"], "no_such_rate is not a numeric coefficient"),
+    (["--block", "1"], "--block = 1 is out of range"),
+    (["--param", "reversion=0.01:0.02", "policy.flexibilty=3"], "flexibilty"),
+])
+def test_command_bad_input_exits_2(args, words, capsys, tmp_path):
+    assert calibrate.main([*args, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert not (tmp_path / "calibration.csv").exists()
+
+
+def test_command_tiny_model_run_writes_fit_and_provenance(tmp_path):
+    out = tmp_path / "cal"
+    code = calibrate.main(["--param", "reversion=0.005:0.03", "--block", "20", "--confirm", "25", "--years", "3",
+                           "--maxiter", "0", "--popsize", "1", "--out", str(out), "--quiet",
+                           "scenario.sites.A.grievance=2.6"])
+    assert code == 0
+    with open(out / "calibration.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["parameter"] for r in rows] == ["reversion"]
+    r = rows[0]
+    assert float(r["plausible_low"]) <= float(r["fitted"]) <= float(r["plausible_high"])
+    assert 0.005 <= float(r["fitted"]) <= 0.03
+    assert r["targets_sha256"] == hashlib.sha256(patterns.TARGETS_PATH.read_bytes()).hexdigest()
+    assert (r["seed"], r["replicates"], r["confirm_replicates"], r["years"]) == ("0", "20", "25", "3")
+    assert r["date"] and r["git_commit"] and "differential_evolution" in r["method"]
+    with open(out / "calibration_fit.csv", newline="", encoding="utf-8") as f:
+        fit_rows = list(csv.DictReader(f))
+    assert [x["target"] for x in fit_rows] == list(patterns.COMPARED)
+    assert all(x["fit"] == "meets" or x["fit"].startswith("misses") for x in fit_rows)
+    md = (out / "CALIBRATION.md").read_text(encoding="utf-8")
+    assert "reversion" in md and "Fit per target" in md
+
+
+def test_population_run_keeps_common_random_numbers():
+    """One run holding several parameter sets as blocks of worlds: a block's statistics are exactly those of a
+    run of its own with the same seed; two blocks with the same coefficients agree; different ones differ."""
+    params = [Parameter("end_rate_minor_per_year", 0.0, 1.5)]
+    grievance = ("scenario.sites.A.grievance=2.6",)
+    population = calibrate.population_objective(params, 2, 30, 4, grievance)
+    (d0, s0), (d1, _), (d2, s2) = population(np.array([[0.2], [1.4], [0.2]]))
+    d_alone, s_alone = calibrate.model_objective(params, 2, 30, 4, grievance)(np.array([0.2]))
+    assert d0 == d2 == pytest.approx(d_alone) and d1 != d0
+    assert s0["transition_minor_to_inactive"] == s_alone["transition_minor_to_inactive"] == \
+        s2["transition_minor_to_inactive"]
+
+
+def test_plausible_range_is_the_near_best_region():
+    ev = [calibrate.Evaluation(np.array([x]), d, {}) for x, d in [(0.1, 50.0), (0.2, 3.0), (0.3, 1.0), (0.4, 4.0)]]
+    f = calibrate.Fit([Parameter("a", 0, 1)], ev[2], ev, cutoff=3.84, seconds=0.0, stopped_early=False)
+    assert f.plausible() == [(0.2, 0.4)] and f.accepted == 3
+    assert isinstance(Stat(1.0, 1, 1.0, 1.0), Stat)
