@@ -97,8 +97,10 @@ class Party(mesa.Agent):
             + d.party_noise * np.log(u / (1.0 - u))
         )
         if m.policy.intervene:
-            # Moral hazard: where incentives are on the table, escalating earns a seat and a price.
-            z += (d.moral_hazard * FLOAT(m.policy.financial_incentives)) * m.engaged[:, None, :]
+            # Moral hazard: where incentives are on the table, escalating earns a seat and a price. Hardened
+            # parties heed outsiders' carrots as little as their sticks: the pull is discounted alike.
+            carrots = (d.moral_hazard * FLOAT(m.policy.financial_incentives)) * m.engaged[:, None, :]
+            z += carrots / (1.0 + m.hardening)
             # Coercion provokes the opposition's hard-liners (spoilers).
             z[:, 1, :] += d.coercion_backlash * m.coerced
         cut = d.party_threshold if m.deadlock is None else d.party_threshold + m.deadlock
@@ -271,6 +273,9 @@ class Responder(mesa.Agent):
         self.first_warning = np.full((S, R), NEVER, dtype=np.int32)
         self.first_action = np.full((S, R), NEVER, dtype=np.int32)
         self.first_envoy = np.full((S, R), NEVER, dtype=np.int32)
+        # The realised gaps of the engagement that first acted (a warning dropped as a false alarm has none).
+        self.first_action_gap = np.full((S, R), NEVER, dtype=np.int32)
+        self.first_envoy_gap = np.full((S, R), NEVER, dtype=np.int32)
         # Counters priced at the end of the run (sim.results): days and one-off steps per site.
         self.false_alarms = np.zeros((S, R), dtype=np.int32)
         self.statements = np.zeros((S, R), dtype=np.int32)
@@ -388,6 +393,8 @@ class Responder(mesa.Agent):
             self._refresh_base(start)
             self.statements.reshape(-1)[start] += 1
             first = self.first_action.reshape(-1)
+            new = start[first[start] == NEVER]
+            self.first_action_gap.reshape(-1)[new] = day - self.warn_day.reshape(-1)[new]
             first[start] = np.minimum(first[start], day)
             self.schedule(day + ladder, "climb", start)
             m.events.record_at(day, EventKind.FIRST_STEP, start, self.actor, self.warn_day.reshape(-1)[start])
@@ -466,6 +473,8 @@ class Responder(mesa.Agent):
             rung[cells] = np.maximum(rung[cells], ENVOY)
             self._refresh_base(cells)
             first = self.first_envoy.reshape(-1)
+            new = cells[first[cells] == NEVER]
+            self.first_envoy_gap.reshape(-1)[new] = m.day - self.warn_day.reshape(-1)[new]
             first[cells] = np.minimum(first[cells], m.day)
             m.events.record_at(m.day, EventKind.DEPLOYMENT, cells, self.actor, med.number)
         left = np.isfinite(request)
@@ -583,7 +592,7 @@ class UnitedNations(Responder):
         taken = flat[u < m.policy.burden_sharing]
         share = np.zeros_like(still_waiting)
         share.reshape(-1)[taken] = True
-        ro.accept_handover(share)
+        ro.accept_handover(share, self.warn_day)
 
 
 class RegionalOrganisation(Responder):
@@ -593,9 +602,10 @@ class RegionalOrganisation(Responder):
     actor = 2
     top_rung = 2  # ENVOY
 
-    def accept_handover(self, sites: np.ndarray) -> None:
+    def accept_handover(self, sites: np.ndarray, warn_day: np.ndarray) -> None:
         """Take UN-queued sites into its own queue, where it is not already engaged: it starts at the
-        fact-finding rung with its envoy request ready at once."""
+        fact-finding rung with its envoy request ready at once. The engagement's warning is the UN's
+        (``warn_day``), so its realised gaps count from the warning that started it."""
         m, day = self.model, self.model.day
         cells = np.flatnonzero(sites & (self.stage == Stage.IDLE))
         if not cells.size:
@@ -603,11 +613,14 @@ class RegionalOrganisation(Responder):
         self.stage.reshape(-1)[cells] = Stage.ACTIVE
         self.rung.reshape(-1)[cells] = FACT_FINDING
         self._refresh_base(cells)
-        for arr in (self.warn_day, self.act_day, self.envoy_ready_day):
+        self.warn_day.reshape(-1)[cells] = warn_day.reshape(-1)[cells]
+        for arr in (self.act_day, self.envoy_ready_day):
             arr.reshape(-1)[cells] = day
         self.waiting.reshape(-1)[cells] = True
         self.schedule(day + m.policy.ladder_days, "climb", cells)
         first = self.first_action.reshape(-1)
+        new = cells[first[cells] == NEVER]
+        self.first_action_gap.reshape(-1)[new] = day - self.warn_day.reshape(-1)[new]
         first[cells] = np.minimum(first[cells], day)
 
 TOOL_INDEX = {"statement": 0, "fact_finding": 1, "envoy": 2, "mission": 3, "coercive": 4}

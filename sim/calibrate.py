@@ -261,8 +261,9 @@ def population_objective(parameters: Sequence[Parameter], years: int, block: int
         X = np.atleast_2d(X)
         K = X.shape[0]
         config = patterns.configure_baseline(years, K * block, seed, scenario, overrides)
-        model = PreventiveDiplomacyModel(config)
-        model.streams = BlockStreams(seed, model.tension.shape[0], K * block, block)
+        sites = len(config.scenario.sites)
+        # Streams at construction: the draws made there (grievances, preferences, envoys' skill) are CRN too.
+        model = PreventiveDiplomacyModel(config, streams=BlockStreams(seed, sites, K * block, block))
         for j, p in enumerate(parameters):
             values = np.round(X[:, j]) if p.integer else X[:, j]
             setattr(model.dyn, p.name, np.repeat(values, block).astype(np.float32))

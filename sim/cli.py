@@ -145,7 +145,7 @@ def explain(exc: BaseException) -> str | None:
     text = str(exc)
     flat = " ".join(text.split())
     if isinstance(exc, MissingConfigException) or "Could not find '" in text:
-        found = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
+        found = re.search(r"Could not find '([^']+)/([^'/]+)'", text)
         if found:
             group, name = found.groups()
             options = [o.strip() for o in re.findall(r"^\t(\S+)$", text, re.M)]

@@ -133,6 +133,12 @@ class ScenarioConfig:
     sites: dict[str, SiteConfig] = field(default_factory=dict)
     #: Pairs of neighbouring sites (by name) along which war spills over (§19, §24).
     borders: list[list[str]] = field(default_factory=list)
+    #: Outsiders know a country's grievance only roughly, and crises of one kind differ: each world draws each
+    #: site's grievance from a normal distribution around its value with this standard deviation. Without it a
+    #: preset sits on a knife edge (a tenth of a tension unit of grievance swings escalation by tens of points).
+    grievance_spread: float = param(
+        0.15, unit="tension (s.d. across worlds)", lo=0.0, hi=2.0, source="assumption; Clayton & Gleditsch 2014"
+    )
     council_unity: float = param(0.6, unit="share 0-1", lo=0.0, hi=1.0, source="§11, §16")
     regional_organisation: bool = param(True, unit="switch", source="§51-52")
     regional_envoys: int = param(1, unit="envoys", lo=0, hi=20, source="§46, §51")
@@ -174,11 +180,11 @@ class DynamicsConfig:
         0.45, unit="per move", lo=0.0, hi=10.0, plausible=(0.35, 0.55), source="escalation spirals; Fearon 1995"
     )
     weight_war_cost: float = param(
-        0.5, unit="per tension above the armed-conflict line", lo=0.0, hi=10.0, plausible=(0.3, 0.7),
-        source="Fearon 1995 costs of war",
+        0.879, unit="per tension above the armed-conflict line", lo=0.0, hi=10.0, plausible=(0.869, 0.999),
+        source="Fearon 1995 costs of war; fitted: docs/validation/calibration.csv",
     )
-    conflict_trap: float = param(0.1, unit="propensity", lo=0.0, hi=10.0, plausible=(0.05, 0.2),
-                                 source="§29; Walter 2011")
+    conflict_trap: float = param(0.247, unit="propensity", lo=0.0, hi=10.0, plausible=(0.13, 0.256),
+                                 source="§29; Walter 2011; fitted: docs/validation/calibration.csv")
     hardening_per_day: float = param(
         0.01, unit="1/day in crisis", lo=0.0, hi=1.0, plausible=(0.005, 0.02),
         source="Bercovitch 1996; Regan & Stam 2000",
@@ -190,35 +196,35 @@ class DynamicsConfig:
     hardening_decay: float = param(0.005, unit="1/day when stable", lo=0.0, hi=1.0, source="assumption")
     # The conflict life cycle (Zartman's ripeness; Greig; Ruhe 2015; UCDP/PRIO annual transitions).
     weight_fatigue: float = param(
-        0.3, unit="propensity per year of fighting", lo=0.0, hi=10.0, plausible=(0.1, 0.5),
-        source="Zartman: a hurting stalemate; Collier & Hoeffler 2004",
+        0.00914, unit="propensity per year of fighting", lo=0.0, hi=10.0, plausible=(0.00732, 0.0359),
+        source="Zartman: a hurting stalemate; fitted: docs/validation/calibration.csv",
     )
     fatigue_memory_days: float = param(
         730.0, unit="days (decay time outside fighting)", lo=1.0, hi=36_500.0, source="assumption"
     )
     end_rate_minor_per_year: float = param(
-        0.25, unit="1/year", lo=0.0, hi=12.0, plausible=(0.15, 0.35),
-        source="UCDP/PRIO 1990-2019: 27.3 % [22.8, 31.9] of minor conflicts end each year (docs/validation)",
+        0.784, unit="1/year", lo=0.0, hi=12.0, plausible=(0.587, 0.784),
+        source="fitted to UCDP/PRIO 1990-2019 (minor -> ended 27.3 %/year): docs/validation/calibration.csv",
     )
     end_rate_war_per_year: float = param(
-        0.1, unit="1/year", lo=0.0, hi=12.0, plausible=(0.05, 0.15),
-        source="UCDP/PRIO 1990-2019: 6.5 % [2.9, 10.1] of wars end each year (docs/validation)",
+        0.0182, unit="1/year", lo=0.0, hi=12.0, plausible=(0.00433, 0.147),
+        source="fitted to UCDP/PRIO 1990-2019 (war -> ended 6.5 %/year): docs/validation/calibration.csv",
     )
     war_fallback_per_year: float = param(
-        0.3, unit="1/year", lo=0.0, hi=12.0, plausible=(0.2, 0.4),
-        source="UCDP/PRIO 1990-2019: 28 % of wars fall back to minor conflict each year (docs/validation)",
+        0.724, unit="1/year", lo=0.0, hi=12.0, plausible=(0.534, 0.724),
+        source="fitted to UCDP/PRIO 1990-2019 (war -> minor 28 %/year): docs/validation/calibration.csv",
     )
     settlement_fatigue: float = param(
-        1.0, unit="x end rate per year of fighting", lo=0.0, hi=10.0, plausible=(0.0, 2.0),
-        source="Zartman ripeness; Greig; Ruhe 2015",
+        1.81, unit="x end rate per year of fighting", lo=0.0, hi=10.0, plausible=(0.0793, 1.97),
+        source="Zartman ripeness; Greig; Ruhe 2015; fitted: docs/validation/calibration.csv",
     )
     settlement_mediation: float = param(
         1.5, unit="x end rate per unit of third-party pressure", lo=0.0, hi=20.0, plausible=(0.5, 3.0),
         source="Bercovitch 1996 (agreements in 39-64 %); Svensson & Lundgren 2015",
     )
     weight_fighting: float = param(
-        0.1, unit="propensity while fighting", lo=0.0, hi=5.0, plausible=(0.0, 0.3),
-        source="violence begets violence: revenge and the security dilemma (Fearon 1995); assumption",
+        0.0249, unit="propensity while fighting", lo=0.0, hi=5.0, plausible=(0.00937, 0.0546),
+        source="revenge and the security dilemma (Fearon 1995); fitted: docs/validation/calibration.csv",
     )
     conflict_exit_tension: float = param(
         1.5, unit="tension", lo=0.0, hi=3.0,
@@ -228,8 +234,8 @@ class DynamicsConfig:
         2.5, unit="tension", lo=0.0, hi=4.0, source="assumption: a war falls back once tension is back in crisis"
     )
     settlement_grievance_relief: float = param(
-        0.3, unit="tension off the grievance", lo=0.0, hi=3.0, plausible=(0.1, 0.5),
-        source="power-sharing and new constitutions address grievances (§20, §56); Walter 2011",
+        0.517, unit="tension off the grievance", lo=0.0, hi=3.0, plausible=(0.384, 0.517),
+        source="power-sharing, new constitutions (§20, §56); fitted: docs/validation/calibration.csv",
     )
     relief_memory_days: float = param(
         1825.0, unit="days (decay time)", lo=1.0, hi=36_500.0,
@@ -272,10 +278,12 @@ class DynamicsConfig:
     funding_delay_days: float = param(30.0, unit="mean days at zero predictability", lo=0.0, hi=365.0,
                                       source="§64, §68")
     # Third-party effect (§41-42, §47-55).
-    tool_strength: list[float] = param([0.1, 0.2, 0.4, 0.6, 0.8], unit="propensity per rung",
+    #: A flat ladder: a first small step already signals growing international focus (§47: it can affect the
+    #: parties' calculations more than a larger but slower response); coercion adds most at the top (§42).
+    tool_strength: list[float] = param([0.3, 0.4, 0.5, 0.6, 0.8], unit="propensity per rung",
                                        source="§47 small steps; §42 coercion")
     tool_strength_scale: float = param(
-        0.15, unit="x tool_strength", lo=0.0, hi=10.0, plausible=(0.1, 0.2),
+        0.14, unit="x tool_strength", lo=0.0, hi=10.0, plausible=(0.1, 0.2),
         source="effect band: Hegre et al. 2019 (up to two-thirds for the strongest instrument)",
     )
     envoy_strength: float = param(
@@ -443,7 +451,7 @@ def load_policy(name: str):
     from omegaconf import OmegaConf
 
     path = CONFIG_DIR / "policy" / f"{name}.yaml"
-    if not path.exists():
+    if name not in policy_names():  # a name, never a path
         raise ValueError(f"policy = {name!r} is not a preset: choose one of {', '.join(policy_names())}")
     return OmegaConf.load(path) or OmegaConf.create({})
 

@@ -10,8 +10,8 @@ policy for ``generic``). Each contrast runs two arms on the same worlds and repo
 
 Verdicts: "as expected" when the interval lies above zero, "wrong way" when it lies below, "no effect"
 otherwise. A lever that cannot act in a preset says so (``applies``): a larger roster only matters where
-crises overlap (§62), so in a preset where no two sites ever wait for an envoy at once the expected verdict is
-"no effect", and exactly zero.
+crises overlap (§62), so in a preset where envoys seldom go to two countries at once (fewer than
+``OVERLAP_SHARE`` of the worlds) the expected verdict is "no effect" — and never "wrong way".
 """
 
 from __future__ import annotations
@@ -95,12 +95,14 @@ def verdict(e: dict) -> str:
     return "no effect"
 
 
+#: A roster can only matter where crises overlap (§62): the share of worlds in which envoys went to two or more
+#: countries (with the larger roster) below which the roster lever is not expected to act.
+OVERLAP_SHARE = 0.05
+
+
 def crises_overlap(outcomes: dict) -> bool:
-    """Did two sites of one world ever wait for an envoy at once? (The all-sites mean wait exceeds the
-    first site's wait only where a second site queued.)"""
-    a, b = outcomes["warning_to_envoy_days_all_sites"], outcomes["warning_to_envoy_days"]
-    both = np.isfinite(a) & np.isfinite(b)
-    return bool(np.any(np.abs(a[both] - b[both]) > 0))
+    """Did envoys go to two or more countries in at least OVERLAP_SHARE of the worlds?"""
+    return bool((outcomes["sites_with_envoy"] >= 2).mean() >= OVERLAP_SHARE)
 
 
 def lever_matrix(presets=None, replicates: int = 3000, seed: int = 0, contrasts=CONTRASTS, progress=None):
@@ -122,7 +124,7 @@ def lever_matrix(presets=None, replicates: int = 3000, seed: int = 0, contrasts=
             worse, better = arm(c.worse, c.horizon_days), arm(c.better, c.horizon_days)
             outcome = PRESET_OUTCOME.get(preset, c.outcome) if c.outcome == "escalated" else c.outcome
             e = effect(worse[outcome], better[outcome])
-            applies = not c.overlap_only or crises_overlap(worse)
+            applies = not c.overlap_only or crises_overlap(better)
             rows.append({"preset": preset, "lever": c.lever, "claim": c.claim, "outcome": outcome,
                          "replicates": replicates, "seed": seed, "applies": applies, **e, "verdict": verdict(e)})
             if progress:

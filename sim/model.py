@@ -13,6 +13,7 @@ import mesa
 import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
+from scipy.special import ndtri
 
 from sim.agents import (
     COERCIVE,
@@ -29,7 +30,7 @@ from sim.agents import (
 )
 from sim.config import RunConfig, uncertain_coefficients
 from sim.events import EventKind, EventLog
-from sim.streams import PARAMETERS, PREFERENCE, SETTLEMENT, RandomStreams
+from sim.streams import GRIEVANCE, PARAMETERS, PREFERENCE, SETTLEMENT, RandomStreams
 
 DAYS_PER_YEAR = 365
 
@@ -39,7 +40,10 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 class PreventiveDiplomacyModel(mesa.Model):
     """Conflict parties, observers, mediators, the UN and a regional organisation in R worlds."""
 
-    def __init__(self, config: RunConfig, replicates: int | None = None, seed: int | None = None):
+    def __init__(self, config: RunConfig, replicates: int | None = None, seed: int | None = None,
+                 streams: RandomStreams | None = None):
+        """``streams``: the run's random numbers, if not the default ``RandomStreams(seed, sites, R)`` (the
+        calibration gives blocks of worlds the same numbers, sim.calibrate.BlockStreams)."""
         seed = config.seed if seed is None else seed
         super().__init__(rng=seed)
         self.config = config
@@ -49,7 +53,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         S = self.n_sites = len(self.scenario_config.sites)
         self.horizon = config.horizon_days
         self.day = 0
-        self.streams = RandomStreams(seed, S, R)
+        self.streams = streams if streams is not None else RandomStreams(seed, S, R)
         # Coefficients as float32 scalars: a Python float times a boolean or int8 array would
         # otherwise promote the whole expression to float64 (NumPy 2 promotion rules). Under parameter
         # uncertainty the coefficients with a plausible range become per-world arrays (shape R).
@@ -72,6 +76,11 @@ class PreventiveDiplomacyModel(mesa.Model):
         col = lambda attr: np.array([[getattr(s, attr)] for s in sites], dtype=FLOAT)  # noqa: E731
         self.tension = np.repeat(col("initial_tension"), R, axis=1)
         self.grievance = np.repeat(col("grievance"), R, axis=1)
+        spread = self.scenario_config.grievance_spread
+        if spread > 0 and R:
+            worlds, site = np.arange(R), np.arange(S)[:, None]
+            z = ndtri(self.streams.address_uniform(GRIEVANCE, worlds[None, :], site))
+            self.grievance = np.clip(self.grievance + FLOAT(spread) * z.astype(FLOAT), 0.0, MAX_TENSION)
         self.infrastructure = np.repeat(col("infrastructure_for_peace"), R, axis=1)
         self.local_preference = np.repeat(col("local_preference"), R, axis=1)
         for i, site in enumerate(sites):

@@ -36,17 +36,37 @@ def _days(values: np.ndarray) -> np.ndarray:
     return v
 
 
+def _first_gap(model, day_attr: str, gap_attr: str) -> np.ndarray:
+    """Per world: the gap recorded by the (actor, site) whose ``day_attr`` came first (NaN if none)."""
+    if not model.responders:
+        return np.full(model.replicates, np.nan)
+    days = np.stack([getattr(r, day_attr) for r in model.responders])  # (actor, site, world)
+    gaps = np.stack([getattr(r, gap_attr) for r in model.responders])
+    flat = days.reshape(-1, model.replicates)
+    first = flat.argmin(axis=0)
+    worlds = np.arange(model.replicates)
+    return _days(np.where(flat[first, worlds] < NEVER, gaps.reshape(-1, model.replicates)[first, worlds], NEVER))
+
+
+def _site_gaps(model) -> np.ndarray:
+    """Per (site, world): warning-to-envoy gap of whichever actor's envoy arrived first (NaN: none came)."""
+    if not model.responders:
+        return np.full(model.tension.shape, np.nan)
+    days = np.stack([r.first_envoy for r in model.responders])
+    gaps = np.stack([r.first_envoy_gap for r in model.responders])
+    first = days.argmin(axis=0)[None]
+    return _days(np.where(np.take_along_axis(days, first, 0) < NEVER, np.take_along_axis(gaps, first, 0), NEVER)[0])
+
+
 def world_outcomes(model) -> dict[str, np.ndarray]:
     """One value per replicate world, read off a finished model."""
     c = model.costs
     first_warning = np.full(model.tension.shape, NEVER, dtype=np.int64)
-    first_action = first_warning.copy()
     first_envoy = first_warning.copy()
     diplomacy = np.zeros(model.replicates)
     false_alarms = np.zeros(model.replicates, dtype=np.int64)
     for r in model.responders:
         np.minimum(first_warning, r.first_warning, out=first_warning)
-        np.minimum(first_action, r.first_action, out=first_action)
         np.minimum(first_envoy, r.first_envoy, out=first_envoy)
         false_alarms += r.false_alarms.sum(axis=0)
         diplomacy += (
@@ -57,14 +77,13 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
             + r.coercive_days.sum(axis=0) * c.coercive_per_day
             + r.false_alarms.sum(axis=0) * c.false_alarm
         )
-    # The world's first warning, and the gap to the first step and to the first envoy at that site.
-    site = first_warning.argmin(axis=0)
-    worlds = np.arange(model.replicates)
-    warned = _days(first_warning[site, worlds])
-    gap = _days(first_action[site, worlds]) - warned
-    envoy_gap = _days(first_envoy[site, worlds]) - warned
-    # Across every warned site: how long each waited for its first envoy (clustered crises queue, §62).
-    site_gaps = _days(first_envoy) - _days(first_warning)
+    # The world's first warning; the realised gaps of the engagement that acted first (its warning to its first
+    # step) and of the first envoy's (its warning to the envoy's arrival), whichever actor and site they were.
+    warned = _days(first_warning.min(axis=0))
+    gap = _first_gap(model, "first_action", "first_action_gap")
+    envoy_gap = _first_gap(model, "first_envoy", "first_envoy_gap")
+    # Across every site an envoy reached: how long it waited from the warning acted on (clustered crises queue, §62).
+    site_gaps = _site_gaps(model)
     counted = np.isfinite(site_gaps).sum(axis=0)
     mean_site_gap = np.where(counted > 0, np.nansum(site_gaps, axis=0) / np.maximum(counted, 1), np.nan)
     escalation_day = _days(model.first_escalation)
@@ -82,6 +101,7 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
         "in_conflict_at_end": model.phase.max(axis=0) >= 3,
         "settlements": model.settlements.astype(float),
         "envoy_engaged": first_envoy.min(axis=0) < NEVER,
+        "sites_with_envoy": (first_envoy < NEVER).sum(axis=0).astype(float),
         "war": model.first_war < NEVER,
         "sites_escalated": model.site_escalated.sum(axis=0).astype(float),
         "escalation_day": escalation_day,

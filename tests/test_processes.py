@@ -194,11 +194,14 @@ def test_partners_combine_by_coordination(coordination):
 
 
 # -- roster queueing ------------------------------------------------------------------------------------
-def test_roster_serves_the_earliest_request_first_and_queues_the_rest():
+def test_roster_serves_the_worst_looking_request_first_and_queues_the_rest():
+    """Triage (§62; Öberg et al. 2009: third parties select the hard cases): the only envoy goes to the waiting
+    site with the highest estimated tension, whichever request came first; the other waits its turn."""
     m = model("replicates=1", "policy.roster_size=1", "scenario.regional_organisation=false")
     un = m.un
     un.stage[:2, 0] = Stage.ACTIVE
-    un.envoy_ready_day[0, 0], un.envoy_ready_day[1, 0] = 7, 5
+    un.envoy_ready_day[0, 0], un.envoy_ready_day[1, 0] = 5, 7
+    un.estimate[0, 0], un.estimate[1, 0] = 2.1, 2.6  # site 1 asked later but looks worse
     un.waiting[:2, 0] = True  # both requests are ready: the agenda marks them on their ready days
     m.day = 8
     un.deploy()

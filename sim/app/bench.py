@@ -10,6 +10,8 @@ A benchmark, not a timed test: the machine is shared and noisy.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import statistics
 import time
 
@@ -65,7 +67,9 @@ def page_updates(clicks: int, worlds: int, scenario: str) -> list[float]:
 
     from sim.app.pages import Page
 
-    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    # Outside a kernel, AppLayout shows the app-bar items through IPython's display, which prints them.
+    with contextlib.redirect_stdout(io.StringIO()):
+        _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     button = rc.find(v.Btn, children=["Step"])
     times = []
     for _ in range(clicks):
