@@ -477,10 +477,9 @@ def uniform_noise(u: np.ndarray) -> np.ndarray:
 
 
 def quantiles(values: np.ndarray) -> np.ndarray:
-    """The QUANTILES of ``values`` (nearest rank on a full sort: faster than np.quantile here)."""
-    ordered = np.sort(values)
-    idx = np.minimum((np.asarray(QUANTILES) * ordered.size).astype(int), ordered.size - 1)
-    return ordered[idx]
+    """The QUANTILES of ``values`` (nearest rank; faster than np.quantile here)."""
+    idx = np.minimum((np.asarray(QUANTILES) * values.size).astype(int), values.size - 1)
+    return np.partition(values, idx)[idx]  # a partial sort: only the five ranks are placed
 
 
 #: The per-day aggregates the DataCollector records (tension over the region's highest site).

@@ -47,15 +47,21 @@ def _finalise(z: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
     return z
 
 
+_M64 = (1 << 64) - 1
+
+
 def _scalar_mix(*parts: int) -> np.uint64:
-    """One 64-bit key from a few integers (sequential splitmix of each part)."""
-    z = np.zeros(1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for p in parts:
-            z += np.uint64(int(p) & 0xFFFFFFFFFFFFFFFF)
-            z *= _GOLDEN
-            _finalise(z)
-    return z[0]
+    """One 64-bit key from a few integers (sequential splitmix of each part), in Python integers: the same
+    arithmetic modulo 2^64 as ``_finalise``, without the cost of NumPy calls on one-element arrays."""
+    z = 0
+    for p in parts:
+        z = ((z + (int(p) & _M64)) * 0x9E3779B97F4A7C15) & _M64
+        z ^= z >> 30
+        z = (z * 0xBF58476D1CE4E5B9) & _M64
+        z ^= z >> 27
+        z = (z * 0x94D049BB133111EB) & _M64
+        z ^= z >> 31
+    return np.uint64(z)
 
 
 def _unit(bits: np.ndarray, n_bits: int, dtype=np.float32) -> np.ndarray:
