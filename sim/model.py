@@ -188,7 +188,7 @@ class PreventiveDiplomacyModel(mesa.Model):
     # -- 1. Events ---------------------------------------------------------------------------------
     def experience_events(self) -> None:
         """Triggers (elections, coups), spill-over from wars next door, shifts in local preference."""
-        d, sc, _S, _R = self.dyn, self.scenario_config, self.n_sites, self.replicates
+        d, sc = self.dyn, self.scenario_config
         rate = sc.trigger_rate_per_year / 365.0
         # One uniform per site and world decides the day's rare events: below the trigger rate it is a
         # trigger (and, rescaled, uniform again: the shock's size); above 1 - shift rate the local
@@ -286,9 +286,9 @@ class PreventiveDiplomacyModel(mesa.Model):
     def end_or_fall_back(self) -> None:
         """Armed conflicts end (settlement, exhaustion, victory) and wars fall back to minor conflict.
 
-        Daily hazards per site in armed conflict, set to the UCDP/PRIO annual rates at no fatigue and no
-        outside pressure; war-weariness makes a settlement likelier (a hurting stalemate is ripe, Zartman)
-        and so does third parties' pressure (mediation brings agreements, Bercovitch 1996). One keyed
+        Daily hazards per site in armed conflict, fitted to the UCDP/PRIO annual transitions
+        (docs/validation/calibration.csv); war-weariness makes a settlement likelier (a hurting stalemate
+        is ripe, Zartman) and so does third parties' pressure (mediation brings agreements, Bercovitch 1996). One keyed
         uniform per site-day of an episode decides, addressed by (world, site, episode, day of episode):
         a policy that delays a war meets the same luck later."""
         cells = np.flatnonzero(self.phase >= 3)

@@ -100,6 +100,8 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
         "unresolved": ~escalated & (final_tension >= model.dyn.false_alarm_tension),
         "in_conflict_at_end": model.phase.max(axis=0) >= 3,
         "settlements": model.settlements.astype(float),
+        "onsets": model.onsets.astype(float),  # armed-conflict episodes begun (a country's fighting resuming)
+        "fallbacks": model.fallbacks.astype(float),  # wars that fell back to minor conflict
         "envoy_engaged": first_envoy.min(axis=0) < NEVER,
         "sites_with_envoy": (first_envoy < NEVER).sum(axis=0).astype(float),
         "war": model.first_war < NEVER,
