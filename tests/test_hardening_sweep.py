@@ -26,7 +26,7 @@ from sim.sweep.table import main as merge_main
 from sim.sweep.table import write_table
 
 LAGS = "policy.warning_to_action_lag_days=range(0,200,10)"  # 20 points: the sweep is stopped long before the end
-POINT = ["replicates=1000", "horizon_days=150", "output.plot=false"]  # about 1-3 s a point
+POINT = ["replicates=3000", "horizon_days=365", "output.plot=false"]  # 1-3 s a point: 20 outlast the test
 
 
 def sweep_command(sweep: Path, *extra: str) -> list[str]:

@@ -155,8 +155,9 @@ def test_rows_from_other_model_code_are_simulated_again(tmp_path):
 
 def test_kill_9_midway_loses_no_finished_point(tmp_path):
     sweep = tmp_path / "sweep"
-    args = [*PDSIM, "-m", "policy.warning_to_action_lag_days=0,5,10,15,20,25", "replicates=300",
-            "horizon_days=120", "output.plot=false", "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}"]
+    # Points long enough (about a second each) that Ctrl-C always lands before the last one is done.
+    args = [*PDSIM, "-m", "policy.warning_to_action_lag_days=0,5,10,15,20,25", "replicates=3000",
+            "horizon_days=365", "output.plot=false", "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}"]
     proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 120
@@ -181,8 +182,9 @@ def test_kill_9_midway_loses_no_finished_point(tmp_path):
 
 def test_ctrl_c_keeps_the_finished_points_in_the_table(tmp_path):
     sweep = tmp_path / "sweep"
-    args = [*PDSIM, "-m", "policy.warning_to_action_lag_days=0,5,10,15,20,25", "replicates=300",
-            "horizon_days=120", "output.plot=false", "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}"]
+    # Points long enough (about a second each) that Ctrl-C always lands before the last one is done.
+    args = [*PDSIM, "-m", "policy.warning_to_action_lag_days=0,5,10,15,20,25", "replicates=3000",
+            "horizon_days=365", "output.plot=false", "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}"]
     proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.time() + 120
