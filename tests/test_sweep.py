@@ -185,8 +185,10 @@ def test_ctrl_c_keeps_the_finished_points_in_the_table(tmp_path):
     # Points long enough (about a second each) that Ctrl-C always lands before the last one is done.
     args = [*PDSIM, "-m", "policy.warning_to_action_lag_days=0,5,10,15,20,25", "replicates=3000",
             "horizon_days=365", "output.plot=false", "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}"]
+    # A shell that starts a job in the background (as CI may) makes it ignore SIGINT, and the children inherit
+    # that; a terminal's Ctrl-C reaches a foreground job, so restore the default as a terminal would have it.
     proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline and len(list(sweep.glob(f"*/{ROW_FILE}"))) < 2:
         time.sleep(0.05)
