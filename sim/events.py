@@ -1,7 +1,7 @@
-"""The event log: what happened, where and when, in every replicate world, readable as a story.
+"""The event log: what happened, where and when, in every replicate world (sim.story tells it as prose).
 
 Events are recorded column-wise (day, world, site, kind, actor, value) in chunks of NumPy arrays, so
-logging all R worlds costs a few array appends a day; :meth:`EventLog.story` reads one world back.
+logging all R worlds costs a few array appends a day; :meth:`EventLog.for_world` reads one world back.
 """
 
 from __future__ import annotations
@@ -147,6 +147,3 @@ class EventLog:
                 value = float(vals[i]) if vals is not None else 0.0
                 events.append(Event(day, world, int(site[i]), EventKind(kind), actor, value))
         return events
-
-    def story(self, world: int, site_names: list[str]) -> str:
-        return "\n".join(e.describe(site_names) for e in self.for_world(world))
