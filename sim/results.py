@@ -36,26 +36,17 @@ def _days(values: np.ndarray) -> np.ndarray:
     return v
 
 
-def _first_gap(model, day_attr: str, gap_attr: str) -> np.ndarray:
-    """Per world: the gap recorded by the (actor, site) whose ``day_attr`` came first (NaN if none)."""
+def _gap_of_first(model, day_attr: str, gap_attr: str, per_site: bool) -> np.ndarray:
+    """The gap (``gap_attr``) recorded where ``day_attr`` came first — across actors for each (site, world) when
+    ``per_site``, else across actors and sites for each world; NaN where it never came."""
+    shape = model.tension.shape if per_site else (model.replicates,)
     if not model.responders:
-        return np.full(model.replicates, np.nan)
-    days = np.stack([getattr(r, day_attr) for r in model.responders])  # (actor, site, world)
-    gaps = np.stack([getattr(r, gap_attr) for r in model.responders])
-    flat = days.reshape(-1, model.replicates)
-    first = flat.argmin(axis=0)
-    worlds = np.arange(model.replicates)
-    return _days(np.where(flat[first, worlds] < NEVER, gaps.reshape(-1, model.replicates)[first, worlds], NEVER))
-
-
-def _site_gaps(model) -> np.ndarray:
-    """Per (site, world): warning-to-envoy gap of whichever actor's envoy arrived first (NaN: none came)."""
-    if not model.responders:
-        return np.full(model.tension.shape, np.nan)
-    days = np.stack([r.first_envoy for r in model.responders])
-    gaps = np.stack([r.first_envoy_gap for r in model.responders])
+        return np.full(shape, np.nan)
+    days = np.stack([getattr(r, day_attr) for r in model.responders]).reshape(-1, *shape)
+    gaps = np.stack([getattr(r, gap_attr) for r in model.responders]).reshape(-1, *shape)
     first = days.argmin(axis=0)[None]
-    return _days(np.where(np.take_along_axis(days, first, 0) < NEVER, np.take_along_axis(gaps, first, 0), NEVER)[0])
+    came = np.take_along_axis(days, first, 0)[0] < NEVER
+    return _days(np.where(came, np.take_along_axis(gaps, first, 0)[0], NEVER))
 
 
 def world_outcomes(model) -> dict[str, np.ndarray]:
@@ -80,10 +71,10 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
     # The world's first warning; the realised gaps of the engagement that acted first (its warning to its first
     # step) and of the first envoy's (its warning to the envoy's arrival), whichever actor and site they were.
     warned = _days(first_warning.min(axis=0))
-    gap = _first_gap(model, "first_action", "first_action_gap")
-    envoy_gap = _first_gap(model, "first_envoy", "first_envoy_gap")
+    gap = _gap_of_first(model, "first_action", "first_action_gap", per_site=False)
+    envoy_gap = _gap_of_first(model, "first_envoy", "first_envoy_gap", per_site=False)
     # Across every site an envoy reached: how long it waited from the warning acted on (clustered crises queue, §62).
-    site_gaps = _site_gaps(model)
+    site_gaps = _gap_of_first(model, "first_envoy", "first_envoy_gap", per_site=True)
     counted = np.isfinite(site_gaps).sum(axis=0)
     mean_site_gap = np.where(counted > 0, np.nansum(site_gaps, axis=0) / np.maximum(counted, 1), np.nan)
     escalation_day = _days(model.first_escalation)
