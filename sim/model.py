@@ -474,7 +474,9 @@ class PreventiveDiplomacyModel(mesa.Model):
         year = (self.day - 1) // DAYS_PER_YEAR
         self.year_conflict_days[year] += armed
         self.year_war_days[year] += war
-        waiting = sum(r.waiting.sum(axis=0, dtype=np.int32) for r in self.responders) if self.policy.intervene else 0
+        waiting = 0  # crises (sites) waiting for an envoy of either actor, each counted once
+        if self.policy.intervene:
+            waiting = np.logical_or.reduce([r.waiting for r in self.responders]).sum(axis=0, dtype=np.int32)
         self.year_waiting_days[year] += waiting
         self.measure(any_armed, any_war, armed, waiting)
 
