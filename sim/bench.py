@@ -212,7 +212,13 @@ def target_report(seconds_10k: dict, ratios: dict, peak_mb: float | None, comman
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="pdsim-bench", description=__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--world" in argv:  # world mode's benchmark: 150 countries x 20 years x 100 worlds (sim.bench_world)
+        from sim.bench_world import main as world_main
+
+        return world_main([a for a in argv if a != "--world"])
+    ap = argparse.ArgumentParser(prog="pdsim-bench", description=__doc__.splitlines()[0],
+                                 epilog="pdsim-bench --world [--quick]: world mode's benchmark (sim/bench_world.py)")
     ap.add_argument("--quick", action="store_true", help="small sizes, a smoke run (timings mean nothing)")
     ap.add_argument("--large", action="store_true", help="also R = 300,000 (minutes), for the 300k : 10k ratio")
     ap.add_argument("--repeats", type=int, default=5, help="samples of each cheap arm (default 5)")

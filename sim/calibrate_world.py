@@ -44,7 +44,7 @@ from sim.calibrate import (
 from sim.world import country_grievance, read_countries, starting_tension
 
 #: The world baseline's coefficients and their search ranges.
-PARAMETERS = (Parameter("grievance_base", 1.0, 2.2), Parameter("grievance_history", 0.0, 3.0))
+PARAMETERS = (Parameter("grievance_base", 1.0, 2.2), Parameter("grievance_history", 0.0, 5.0))
 #: The targets the distance sums over: the 1990s, counted by country.
 FITTED = ("world_countries_in_conflict_per_year_1990s", "world_countries_at_war_per_year_1990s",
           "world_country_onsets_1990s")
@@ -72,7 +72,7 @@ def baseline(config, blocks: np.ndarray, block: int) -> dict[str, np.ndarray]:
     for k, (base, history) in enumerate(blocks):
         cols = slice(k * block, (k + 1) * block)
         for i, c in enumerate(countries):
-            g = country_grievance(base, history, c.history_share)
+            g = country_grievance(base, history, c.history(world.history_memory_years))
             grievance[i, cols] = g
             tension[i, cols] = starting_tension(world, c.state_1989, g)
     return {"tension": tension, "grievance": grievance}

@@ -80,6 +80,14 @@ def run_job(cfg: DictConfig) -> dict | None:
         from sim.plots import tension_plot  # matplotlib costs 0.5 s to import; sweeps usually skip the plot
 
         tension_plot(result, out / "tension.png")
+        if result.config.scenario.world.countries and result.years is not None:  # the world against the record
+            from sim.analysis.world import world_figure
+            from sim.world_stats import states_before_start
+            from sim.years import years_table
+
+            world_figure(years_table(result.years), out / "world.png",
+                         start_year=result.config.scenario.world.start_year, before=states_before_start(),
+                         provenance={"seed": result.config.seed})
     if point:  # one line per point, and the point's row for the sweep's table
         sweep.record_point(cfg, result.config, summary, time.perf_counter() - start, started_at)
         print(f"point {HydraConfig.get().job.num}: {sweep.point_line(summary)}")
@@ -341,7 +349,7 @@ def help_page() -> str:
         "",
         "Where results go:",
         "  one run:  outputs/<scenario>/<time>/  summary.json, outcomes.parquet, twin_outcomes.parquet,",
-        "            timeseries.parquet, tension.png",
+        "            timeseries.parquet, tension.png (and world.png in world mode)",
         "  a sweep:  multirun/<time>/ (or hydra.sweep.dir=DIR)  results.parquet, results.csv, curves.png,",
         "            one folder per point with its row.json",
         "",

@@ -5,9 +5,10 @@ neighbours and its armed-conflict history before the world's start year from UCD
 the scenario's sites and borders, so that the model, its results and its files see an ordinary scenario with
 many sites:
 
-- a country's **grievance** is ``grievance_base + grievance_history x share of 1946-1989 years with an active
-  armed conflict`` in its territory (§29: conflict begets conflict; the two coefficients are the world's
-  calibrated baseline);
+- a country's **grievance** is ``grievance_base + grievance_history x h``, h the share of 1946-1989 years with
+  an active armed conflict in its territory, faded by the years of peace since its last one
+  (``exp(-years / history_memory_years)``: §29, conflict begets conflict, and the trap weakens as peace lasts; the
+  two coefficients are the world's calibrated baseline);
 - a country **fighting in 1989** starts in armed conflict (at war or minor, as UCDP coded that year); a calm
   country starts a little below its grievance, never above the crisis line;
 - any armed conflict before 1990 sets the conflict trap (``war_history``, §29);
@@ -17,6 +18,7 @@ many sites:
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 
 from sim.config import CONFIG_DIR, SiteConfig, WorldConfig
@@ -40,11 +42,20 @@ class Country:
     conflict_years: int
     war_years: int
     state_1989: str
+    last_active: int | None = None  # the last year with an armed conflict before 1990
 
     @property
     def history_share(self) -> float:
         """Share of the years 1946-1989 with an armed conflict active in the country."""
         return min(self.conflict_years / HISTORY_YEARS, 1.0)
+
+    def history(self, memory_years: float) -> float:
+        """The conflict history that still weighs in 1990: the share of years in conflict, faded by the years of
+        peace since the last one (the conflict trap weakens as peace lasts: Collier & Hoeffler 2004; Walter 2004).
+        ``memory_years`` <= 0: no fading."""
+        if memory_years <= 0 or self.last_active is None:
+            return self.history_share
+        return self.history_share * math.exp(-max(1989 - self.last_active, 0) / memory_years)
 
 
 def table_names() -> list[str]:
@@ -70,6 +81,8 @@ def read_countries(name: str) -> list[Country]:
                     neighbours=tuple(int(g) for g in row["neighbours"].split()),
                     conflict_years=int(row["conflict_years_1946_1989"] or 0),
                     war_years=int(row["war_years_1946_1989"] or 0), state_1989=row["state_1989"].strip() or "none",
+                    last_active=int(row["last_active_year_before_1990"]) if row["last_active_year_before_1990"]
+                    else None,
                 )
             except ValueError as err:
                 raise ValueError(f"{path}, line {line}: {err}") from None
@@ -89,7 +102,8 @@ def world_sites(world: WorldConfig) -> tuple[dict[str, SiteConfig], list[list[st
     by_code = {c.gwno: c for c in countries}
     sites = {}
     for c in countries:
-        grievance = country_grievance(world.grievance_base, world.grievance_history, c.history_share)
+        history = c.history(world.history_memory_years)
+        grievance = country_grievance(world.grievance_base, world.grievance_history, history)
         sites[c.name] = SiteConfig(
             initial_tension=starting_tension(world, c.state_1989, grievance), grievance=grievance,
             war_history=c.conflict_years > 0, local_preference=0.5, preference_known=False, region=c.region,
