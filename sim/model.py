@@ -41,9 +41,11 @@ class PreventiveDiplomacyModel(mesa.Model):
     """Conflict parties, observers, mediators, the UN and a regional organisation in R worlds."""
 
     def __init__(self, config: RunConfig, replicates: int | None = None, seed: int | None = None,
-                 streams: RandomStreams | None = None):
+                 streams: RandomStreams | None = None, policies: list | None = None):
         """``streams``: the run's random numbers, if not the default ``RandomStreams(seed, sites, R)`` (the
-        calibration gives blocks of worlds the same numbers, sim.calibrate.BlockStreams)."""
+        calibration gives blocks of worlds the same numbers, sim.calibrate.BlockStreams).
+        ``policies``: stacked sweep points (sim.sweep.stack), one policy per block of R / len(policies) worlds;
+        block k's worlds draw the random numbers of a run of that one policy alone. Read levers with ``lever``."""
         seed = config.seed if seed is None else seed
         super().__init__(rng=seed)
         self.config = config
@@ -53,7 +55,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         S = self.n_sites = len(self.scenario_config.sites)
         self.horizon = config.horizon_days
         self.day = 0
-        self.streams = streams if streams is not None else RandomStreams(seed, S, R)
+        self.policies = list(policies) if policies else [self.policy]
+        self.block = R // len(self.policies)  # worlds per stacked point (R when not stacked)
+        if self.block * len(self.policies) != R:
+            raise ValueError(f"{R} worlds do not split into {len(self.policies)} stacked points")
+        self._levers: dict = {}
+        self.streams = streams if streams is not None else RandomStreams(seed, S, R, block=self.block)
         # Coefficients as float32 scalars: a Python float times a boolean or int8 array would
         # otherwise promote the whole expression to float64 (NumPy 2 promotion rules). Under parameter
         # uncertainty the coefficients with a plausible range become per-world arrays (shape R).
@@ -62,7 +69,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         })
         self.member = None
         if config.uncertainty.enabled:
-            self.member = np.arange(R) % config.uncertainty.members
+            self.member = np.arange(R) % self.block % config.uncertainty.members
             for i, (name, (lo, hi)) in enumerate(sorted(uncertain_coefficients().items())):
                 # Keyed by (member, coefficient), not by world: worlds of one member share a set.
                 u = self.streams.address_uniform(PARAMETERS, self.member, i)
@@ -123,15 +130,18 @@ class PreventiveDiplomacyModel(mesa.Model):
             "civil_society": Observer(self, 3, d.observer_noise_civil_society),
         }
         # Fey & Ramsay 2010: what a mediator can tell the parties is worth what its information is.
-        self.information = 1.0 - d.information_value * (1.0 - p.early_warning)
+        self.information = self.by_policy(lambda p: 1.0 - d.information_value * (1.0 - p.early_warning))
         on = p.intervene
-        un_leverage = 0.5 + d.leverage_unity * self.scenario_config.council_unity + (
+        un_leverage = self.by_policy(lambda p: 0.5 + d.leverage_unity * self.scenario_config.council_unity + (
             d.leverage_incentives * p.financial_incentives
-        )
-        self.un = UnitedNations(self, p.roster_size if on else 0, un_leverage)
+        ))
+        self.un = UnitedNations(self, max(q.roster_size for q in self.policies) if on else 0, un_leverage)
+        if len({q.roster_size for q in self.policies}) > 1:  # envoys numbered >= a world's roster never go there
+            self.un.roster = self.lever("roster_size")
         self.regional = None
         if self.scenario_config.regional_organisation:
-            ro_leverage = d.regional_legitimacy + 0.5 * d.leverage_incentives * p.financial_incentives
+            ro_leverage = self.by_policy(
+                lambda p: d.regional_legitimacy + 0.5 * d.leverage_incentives * p.financial_incentives)
             self.regional = RegionalOrganisation(
                 self, self.scenario_config.regional_envoys if on else 0, ro_leverage
             )
@@ -326,6 +336,29 @@ class PreventiveDiplomacyModel(mesa.Model):
         v = getattr(self.dyn, name)
         return v if np.ndim(v) == 0 else v[worlds]
 
+    def by_policy(self, value_of, key: str | None = None):
+        """``value_of(policy)`` for this run: a scalar when every stacked point agrees (always when not
+        stacked), else one value per world (shape R). Each point's value comes from the same scalar
+        arithmetic as an unstacked run, so stacked worlds see bit-identical numbers. ``key`` caches it."""
+        if key is not None and key in self._levers:
+            return self._levers[key]
+        values = [value_of(p) for p in self.policies]
+        value = values[0] if all(v == values[0] for v in values[1:]) else np.repeat(np.asarray(values), self.block)
+        if key is not None:
+            self._levers[key] = value
+        return value
+
+    def lever(self, name: str, cells: np.ndarray | None = None):
+        """A policy lever: a scalar, or its value per world when stacked points differ in it; with ``cells``
+        (flat (site, world) indices, or world indices below R), its value at each of them."""
+        v = self.by_policy(lambda p: getattr(p, name), key=name)
+        return v if cells is None or np.ndim(v) == 0 else v[np.asarray(cells) % self.replicates]
+
+    @staticmethod
+    def at(value, worlds: np.ndarray):
+        """A scalar as is, a per-world array (from ``by_policy``) at ``worlds``."""
+        return value if np.ndim(value) == 0 else value[worlds]
+
     # -- 3. Observation and warning ----------------------------------------------------------------
     def observe_and_warn(self) -> None:
         if not self.policy.intervene:
@@ -333,13 +366,13 @@ class PreventiveDiplomacyModel(mesa.Model):
         u = self.streams.observation(self.day)
         for obs, z in zip(self.observers.values(), uniform_noise(u), strict=True):
             obs.observe(z)
-        o, share = self.observers, self.policy.information_sharing
+        o, share = self.observers, (lambda p: p.information_sharing)
         # No regional organisation, no regional early warning to share.
         partners = [(o["regional"], share)] if self.regional is not None else []
         self.un.pool_signals(o["un"], [*partners, (o["civil_society"], share)])
         if self.regional is not None:
             # Proximity: the regional organisation always hears civil society (§46, §51).
-            self.regional.pool_signals(o["regional"], [(o["civil_society"], 1.0), (o["un"], share)])
+            self.regional.pool_signals(o["regional"], [(o["civil_society"], lambda p: 1.0), (o["un"], share)])
         for r in self.responders:
             r.issue_warnings()
 
@@ -367,8 +400,8 @@ class PreventiveDiplomacyModel(mesa.Model):
             return
         a, b = self.un.pressure, self.regional.pressure
         hi, lo = np.maximum(a, b), np.minimum(a, b)
-        c = self.policy.coordination
-        self.pressure[...] = hi + lo * (c - self.dyn.mixed_message_penalty * (1.0 - c))
+        self.pressure[...] = hi + lo * self.by_policy(
+            lambda p: p.coordination - self.dyn.mixed_message_penalty * (1.0 - p.coordination), key="coordination")
         np.maximum(self.pressure, 0.0, out=self.pressure)
         self.pressure *= self.scenario_config.party_will  # outsiders can only do so much (§41)
 
@@ -427,6 +460,35 @@ class PreventiveDiplomacyModel(mesa.Model):
             "envoys_deployed": envoys / self.replicates,
         }
         self.datacollector.collect(self)
+        if len(self.policies) > 1:
+            self.measure_blocks(regional, any_armed, any_war)
+
+    def measure_blocks(self, regional: np.ndarray, any_armed: np.ndarray, any_war: np.ndarray) -> None:
+        """Stacked points: each block's aggregates, the very numbers ``measure`` gives a run of that point alone
+        (a contiguous slice reduces as the whole array did). ``block_series[name][k]``: point k's column."""
+        K, B = len(self.policies), self.block
+        if not hasattr(self, "block_series"):
+            self.block_series = {name: [[] for _ in range(K)] for name in AGGREGATES}
+        blocks = regional.reshape(K, B)
+        idx = np.minimum((np.asarray(QUANTILES) * B).astype(int), B - 1)
+        q = np.partition(blocks, idx, axis=1)[:, idx]
+        envoys = np.zeros(K, dtype=np.int64)
+        for r in self.responders:
+            for med in r.mediators:
+                if med.worlds.size:
+                    envoys += np.bincount(med.worlds // B, minlength=K)
+        columns = {
+            "day": [self.day] * K,
+            "tension_mean": blocks.mean(axis=1).tolist(),
+            **{f"tension_q{int(p * 100):02d}": q[:, i].tolist() for i, p in enumerate(QUANTILES)},
+            "share_escalated": (self.first_escalation < NEVER).reshape(K, B).mean(axis=1).tolist(),
+            "share_in_conflict": any_armed.reshape(K, B).mean(axis=1).tolist(),
+            "share_at_war": any_war.reshape(K, B).mean(axis=1).tolist(),
+            "envoys_deployed": [int(n) / B for n in envoys],
+        }
+        for name, values in columns.items():
+            for k, v in enumerate(values):
+                self.block_series[name][k].append(v)
 
     # -- read-outs -----------------------------------------------------------------------------------
     def regional_tension(self) -> np.ndarray:

@@ -75,13 +75,19 @@ def _unit(bits: np.ndarray, n_bits: int, dtype=np.float32) -> np.ndarray:
 class RandomStreams:
     """The random numbers of one run: a pure function of (seed, purpose, address)."""
 
-    def __init__(self, seed: int, n_sites: int, n_worlds: int, world_offset: int = 0):
+    def __init__(self, seed: int, n_sites: int, n_worlds: int, world_offset: int = 0, block: int | None = None):
+        """``block``: worlds come in blocks of ``block`` and world ``i`` of every block draws the numbers of world
+        ``i`` of a ``block``-world run (stacked sweep points, sim.sweep.stack: each keeps its own luck)."""
         if n_sites > MAX_SITES:
             raise ValueError(f"at most {MAX_SITES} sites per world, got {n_sites}")
         self.seed = int(seed)
         self._key = _scalar_mix(0xC0FFEE, self.seed)
         self.n_sites, self.n_worlds, self.world_offset = n_sites, n_worlds, int(world_offset)
-        worlds = np.arange(n_worlds, dtype=np.uint64) + np.uint64(self.world_offset)
+        self.block = int(block) if block and block < n_worlds else None
+        worlds = np.arange(n_worlds, dtype=np.uint64)
+        if self.block:
+            worlds %= np.uint64(self.block)
+        worlds += np.uint64(self.world_offset)
         sites = np.arange(n_sites, dtype=np.uint64)
         # The address of every (site, world) cell, pre-multiplied so that a day's salt just adds.
         with np.errstate(over="ignore"):
@@ -133,7 +139,10 @@ class RandomStreams:
 
     def address_uniform(self, purpose: int, world, site, *counters) -> np.ndarray:
         """As ``keyed_uniform``, by world and site (or any second key, e.g. an envoy's number)."""
-        world = np.asarray(world, dtype=np.uint64) + np.uint64(self.world_offset)
+        world = np.asarray(world, dtype=np.uint64)
+        if self.block:
+            world = world % np.uint64(self.block)
+        world = world + np.uint64(self.world_offset)
         with np.errstate(over="ignore"):
             z = (world * np.uint64(MAX_SITES) + np.asarray(site, dtype=np.uint64)) * _GOLDEN
             z = z + _scalar_mix(self._key, 0xA5, purpose)
