@@ -41,15 +41,24 @@ def note(message: str) -> None:
     print(f"[pdsim sweep] {message}", file=sys.stderr, flush=True)
 
 
-def batch_joblib_tasks(launcher: Any, n_points: int) -> None:
+def batch_joblib_tasks(launcher: Any, n_points: int, stack_size: int | None = None) -> None:
     """Send joblib workers their points a few at a time rather than one by one.
 
     Hydra's joblib launcher pickles its context, the config and the whole Singleton state with every task;
     joblib's "auto" batching keeps one task per message for jobs of about a second, so each point paid
     that round trip (about 0.15 s, a sixth of a 1,000-world point). Batching shares one pickle per batch
-    (pickle memoises repeated objects), while at least eight batches per worker keep the load even."""
+    (pickle memoises repeated objects), while at least eight batches per worker keep the load even.
+    Stacked points (sim.sweep.stack) go one stack per batch: a stack runs as one model in one worker."""
     settings = getattr(launcher, "joblib", None)
-    if not isinstance(settings, dict) or str(settings.get("batch_size", "auto")) != "auto":
+    if not isinstance(settings, dict):
+        return
+    if not hasattr(launcher, "_pdsim_batch_size"):  # what the user asked for (a stacked launch overrides it)
+        launcher._pdsim_batch_size = settings.get("batch_size", "auto")
+    settings["batch_size"] = launcher._pdsim_batch_size
+    if stack_size:
+        settings["batch_size"] = stack_size
+        return
+    if str(settings.get("batch_size", "auto")) != "auto":
         return
     settings["batch_size"] = max(1, n_points // (8 * max(local_workers(launcher), 1)))
 
@@ -156,6 +165,37 @@ def stop_local_workers() -> None:
             executor.shutdown(wait=False, kill_workers=True)
 
 
+# -- stacking --------------------------------------------------------------------------------------
+def plan_sweep_stacks(sweeper: Any, todo: list, sweep_dir: Path) -> int | None:
+    """Write which consecutive points run as one model (sim.sweep.stack) and return the launcher's batch size
+    (the stacks' size); None, and no stacks, where the launcher runs each job in a process of its own, the
+    sweeper says ``stack: false``, or no two neighbouring points can share a model."""
+    from dataclasses import asdict
+
+    from sim.sweep.stack import LOCAL_LAUNCHERS, clear_stacks, plan_stacks, stack_key, write_stacks
+    from sim.validation import available_memory, memory_estimate
+
+    clear_stacks(sweep_dir)
+    resolved = [getattr(p, "resolved", None) for p in todo]
+    if (not getattr(sweeper, "stack", True) or type(sweeper.launcher).__name__ not in LOCAL_LAUNCHERS
+            or len(todo) < 2 or any(c is None for c in resolved)):
+        return None
+    first = resolved[0]
+    limit = os.environ.get("PDSIM_MEMORY_LIMIT_GB")
+    stacks = plan_stacks([stack_key(c) for c in resolved], [c.replicates for c in resolved],
+                         workers=local_workers(sweeper.launcher),
+                         memory_of=lambda r: memory_estimate(r, len(first.scenario.sites), first.horizon_days),
+                         available=float(limit) * 1e9 if limit else available_memory())
+    sizes = [len(s) for s in stacks if len(s) > 1]
+    if not sizes:
+        return None
+    write_stacks(sweep_dir, [[{"overrides": list(todo[i].overrides), "hash": todo[i].config_hash,
+                               "policy": asdict(resolved[i].policy)} for i in s] for s in stacks if len(s) > 1])
+    note(f"{sum(sizes)} points run in {len(sizes)} stacks of up to {max(sizes)} (one model each, "
+         "same numbers as one by one)")
+    return max(sizes)
+
+
 # -- the sweep -------------------------------------------------------------------------------------
 def _failures(returns: Sequence[JobReturn]) -> list[JobReturn]:
     return [r for r in returns if getattr(r, "status", None) == JobStatus.FAILED]
@@ -245,6 +285,7 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
     note(f"{len(points)} point{'s' if len(points) != 1 else ''} checked in {checked:.1f} s; "
          f"{already} already done, {len(todo)} to simulate -> {sweep_dir}")
 
+    stack_size = plan_sweep_stacks(sweeper, todo, sweep_dir)
     kept: list[JobReturn] = []  # only failed jobs' returns: a JobReturn per point would pile up
     first = next_job_number(sweep_dir)
     size = sweeper.max_batch_size or LAUNCH_CHUNK
@@ -254,7 +295,7 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
             with SweepProgress(sweep_dir, first, len(todo), already):
                 for start in range(0, len(todo), size):
                     chunk = todo[start:start + size]
-                    batch_joblib_tasks(sweeper.launcher, len(chunk))
+                    batch_joblib_tasks(sweeper.launcher, len(chunk), stack_size)
                     returns = sweeper.launcher.launch([p.overrides for p in chunk], initial_job_idx=first + start)
                     kept += _failures(returns)
                     del returns
