@@ -355,7 +355,7 @@ class Responder(mesa.Agent):
         *coefs, error = self._pooling
         pooled = own.signal * coefs[0]
         for c, (o, _) in zip(coefs[1:], partners, strict=True):
-            if np.ndim(c) or c > 0:  # a per-world weight of 0 adds an exact 0
+            if isinstance(c, np.ndarray) or c > 0:  # a per-world weight of 0 adds an exact 0
                 pooled = pooled + o.signal * c
         a = m.dyn.observer_smoothing
         self.estimate += a * (pooled - self.estimate)
@@ -397,7 +397,7 @@ class Responder(mesa.Agent):
         """Days from warning to the first step at the newly warned cells: the lever itself; the UN
         adds emergent delays."""
         lag = self.model.lever("warning_to_action_lag_days", cells)
-        return np.full(cells.size, lag, dtype=np.int32) if np.ndim(lag) == 0 else lag.astype(np.int32)
+        return lag.astype(np.int32) if isinstance(lag, np.ndarray) else np.full(cells.size, lag, dtype=np.int32)
 
     # -- 4./5. Decision, deployment and action ---------------------------------------------------
     def deploy_delay(self, cells: np.ndarray) -> np.ndarray:

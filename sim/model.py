@@ -337,7 +337,7 @@ class PreventiveDiplomacyModel(mesa.Model):
     def coef_at(self, name: str, worlds: np.ndarray):
         """A coefficient for the given worlds: a scalar, or its per-world values under uncertainty."""
         v = getattr(self.dyn, name)
-        return v if np.ndim(v) == 0 else v[worlds]
+        return v[worlds] if isinstance(v, np.ndarray) and v.ndim else v
 
     def by_policy(self, value_of, key: str | None = None):
         """``value_of(policy)`` for this run: a scalar when every stacked point agrees (always when not
@@ -354,13 +354,13 @@ class PreventiveDiplomacyModel(mesa.Model):
     def lever(self, name: str, cells: np.ndarray | None = None):
         """A policy lever: a scalar, or its value per world when stacked points differ in it; with ``cells``
         (flat (site, world) indices, or world indices below R), its value at each of them."""
-        v = self.by_policy(lambda p: getattr(p, name), key=name)
-        return v if cells is None or np.ndim(v) == 0 else v[np.asarray(cells) % self.replicates]
+        v = self._levers[name] if name in self._levers else self.by_policy(lambda p: getattr(p, name), key=name)
+        return v if cells is None or not isinstance(v, np.ndarray) else v[np.asarray(cells) % self.replicates]
 
     @staticmethod
     def at(value, worlds: np.ndarray):
         """A scalar as is, a per-world array (from ``by_policy``) at ``worlds``."""
-        return value if np.ndim(value) == 0 else value[worlds]
+        return value[worlds] if isinstance(value, np.ndarray) and value.ndim else value
 
     # -- 3. Observation and warning ----------------------------------------------------------------
     def observe_and_warn(self) -> None:

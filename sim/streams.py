@@ -34,16 +34,16 @@ _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 
 def _finalise(z: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
     """splitmix64's finaliser, in place on a uint64 array (a bijection with good avalanche)."""
+    # No np.errstate here (it costs more than the arithmetic on small arrays): integer arrays wrap silently.
     tmp = np.empty_like(z) if tmp is None else tmp
-    with np.errstate(over="ignore"):
-        np.right_shift(z, _S30, out=tmp)
-        z ^= tmp
-        z *= _C1
-        np.right_shift(z, _S27, out=tmp)
-        z ^= tmp
-        z *= _C2
-        np.right_shift(z, _S31, out=tmp)
-        z ^= tmp
+    np.right_shift(z, _S30, out=tmp)
+    z ^= tmp
+    z *= _C1
+    np.right_shift(z, _S27, out=tmp)
+    z ^= tmp
+    z *= _C2
+    np.right_shift(z, _S31, out=tmp)
+    z ^= tmp
     return z
 
 
@@ -102,8 +102,7 @@ class RandomStreams:
         if self._day == day:
             return
         for out, stream in ((self._a, _DAILY_A), (self._b, _DAILY_B)):
-            with np.errstate(over="ignore"):
-                np.add(self._cells, _scalar_mix(self._key, stream, day), out=out)
+            np.add(self._cells, _scalar_mix(self._key, stream, day), out=out)  # arrays wrap: no errstate
             _finalise(out, self._tmp)
         self._day = day
 
