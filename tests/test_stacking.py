@@ -88,11 +88,23 @@ def test_structural_levers_and_other_settings_are_not_stacked():
     assert max(len(s) for s in small) <= 2
 
 
+def test_joblib_gets_one_stack_per_batch_and_the_users_batching_back_after():
+    from types import SimpleNamespace
+
+    from hydra_plugins.pdsim_sweepers._launch import batch_joblib_tasks
+
+    launcher = SimpleNamespace(joblib={"n_jobs": 2, "batch_size": "auto", "pre_dispatch": "2*n_jobs"})
+    batch_joblib_tasks(launcher, 72, stack_size=18)
+    assert launcher.joblib["batch_size"] == 18 and launcher.joblib["pre_dispatch"] == "all"
+    batch_joblib_tasks(launcher, 72)
+    assert launcher.joblib["pre_dispatch"] == "2*n_jobs" and launcher.joblib["batch_size"] == 72 // 16
+
+
 def _sweep(tmp: Path, name: str, *extra: str) -> Path:
     out = tmp / name
     cmd = [sys.executable, "-m", "sim.cli", "-m", "policy.tool=statement,envoy",
            "policy.warning_to_action_lag_days=0,30,60", "replicates=40", "horizon_days=120", "output.plot=false",
-           "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={out}", *extra]
+           f"hydra.sweep.dir={out}", *extra]
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -100,7 +112,9 @@ def _sweep(tmp: Path, name: str, *extra: str) -> Path:
 
 
 def test_a_stacked_sweep_writes_what_an_unstacked_one_does(tmp_path):
-    stacked, alone = _sweep(tmp_path, "stacked"), _sweep(tmp_path, "alone", "hydra.sweeper.stack=false")
+    # Two workers for the stacked sweep (one stack each), one for the unstacked one.
+    stacked = _sweep(tmp_path, "stacked", "hydra.launcher.n_jobs=2")
+    alone = _sweep(tmp_path, "alone", "hydra.sweeper.stack=false", "hydra.launcher.n_jobs=1")
     # The tool is structural: two stacks of three lags each; the unstacked sweep records none.
     stacks = json.loads((stacked / ".pdsim-stacks.json").read_text())["stacks"]
     assert [len(s) for s in stacks] == [3, 3]

@@ -48,15 +48,25 @@ def batch_joblib_tasks(launcher: Any, n_points: int, stack_size: int | None = No
     joblib's "auto" batching keeps one task per message for jobs of about a second, so each point paid
     that round trip (about 0.15 s, a sixth of a 1,000-world point). Batching shares one pickle per batch
     (pickle memoises repeated objects), while at least eight batches per worker keep the load even.
-    Stacked points (sim.sweep.stack) go one stack per batch: a stack runs as one model in one worker."""
+
+    Stacked points (sim.sweep.stack) go one stack per batch: a stack runs as one model in one worker. joblib
+    cuts what it has read ahead into ``n_jobs`` equal batches, and by default reads ahead only
+    ``pre_dispatch = 2 * n_jobs`` tasks at first (batches of 2, not of a stack); with every task read at
+    once (``pre_dispatch="all"``: the launch chunk's points are pickled up front) the cut falls between
+    stacks, whose number the plan makes a multiple of the workers."""
     settings = getattr(launcher, "joblib", None)
     if not isinstance(settings, dict):
         return
-    if not hasattr(launcher, "_pdsim_batch_size"):  # what the user asked for (a stacked launch overrides it)
-        launcher._pdsim_batch_size = settings.get("batch_size", "auto")
-    settings["batch_size"] = launcher._pdsim_batch_size
+    if not hasattr(launcher, "_pdsim_batching"):  # what the user asked for (a stacked launch overrides it)
+        launcher._pdsim_batching = {k: settings.get(k) for k in ("batch_size", "pre_dispatch")}
+    for key, value in launcher._pdsim_batching.items():
+        if value is None:
+            settings.pop(key, None)
+        else:
+            settings[key] = value
     if stack_size:
         settings["batch_size"] = stack_size
+        settings["pre_dispatch"] = "all"
         return
     if str(settings.get("batch_size", "auto")) != "auto":
         return
@@ -168,8 +178,8 @@ def stop_local_workers() -> None:
 # -- stacking --------------------------------------------------------------------------------------
 def plan_sweep_stacks(sweeper: Any, todo: list, sweep_dir: Path) -> int | None:
     """Write which consecutive points run as one model (sim.sweep.stack) and return the launcher's batch size
-    (the stacks' size); None, and no stacks, where the launcher runs each job in a process of its own, the
-    sweeper says ``stack: false``, or no two neighbouring points can share a model."""
+    (the stacks' size); None where no two neighbouring points share a model. No stacks at all where the
+    launcher runs each job in a process of its own (Ray, Slurm) or the sweeper says ``stack: false``."""
     from dataclasses import asdict
 
     from sim.sweep.stack import LOCAL_LAUNCHERS, clear_stacks, plan_stacks, stack_key, write_stacks
@@ -187,10 +197,11 @@ def plan_sweep_stacks(sweeper: Any, todo: list, sweep_dir: Path) -> int | None:
                          memory_of=lambda r: memory_estimate(r, len(first.scenario.sites), first.horizon_days),
                          available=float(limit) * 1e9 if limit else available_memory())
     sizes = [len(s) for s in stacks if len(s) > 1]
+    # Lone points are listed too: their jobs then skip composing their config and its twin again.
+    write_stacks(sweep_dir, [[{"overrides": list(todo[i].overrides), "hash": todo[i].config_hash,
+                               "policy": asdict(resolved[i].policy)} for i in s] for s in stacks])
     if not sizes:
         return None
-    write_stacks(sweep_dir, [[{"overrides": list(todo[i].overrides), "hash": todo[i].config_hash,
-                               "policy": asdict(resolved[i].policy)} for i in s] for s in stacks if len(s) > 1])
     note(f"{sum(sizes)} points run in {len(sizes)} stacks of up to {max(sizes)} (one model each, "
          "same numbers as one by one)")
     return max(sizes)

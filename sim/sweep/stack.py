@@ -59,26 +59,34 @@ def plan_stacks(keys: list[str], replicates: list[int], workers: int = 1,
     """Stacks of consecutive points (indices into the list) with the same key; singletons run alone.
 
     Consecutive only, so that job numbers stay those of an unstacked sweep. A run of n stackable points of R
-    worlds is cut into m stacks of equal size, m a multiple of ``workers`` (each worker gets the same share)
-    and at least n R / STACK_WORLDS; ``memory_of(worlds)`` and ``available`` bytes cap a stack's size so
-    that ``workers`` stacks fit in memory at once."""
+    worlds is cut into stacks of equal size, at least n R / STACK_WORLDS of them; runs are cut further, the
+    largest stacks first, until the number of stacks is a multiple of ``workers`` (each worker gets the
+    same share). ``memory_of(worlds)`` and ``available`` bytes cap a stack's size so that ``workers``
+    stacks fit in memory at once."""
     runs: list[list[int]] = []
     for i, key in enumerate(keys):
         if runs and keys[runs[-1][-1]] == key:
             runs[-1].append(i)
         else:
             runs.append([i])
-    stacks = []
+    parts = []  # stacks per run
     for run in runs:
         n, r = len(run), max(replicates[run[0]], 1)
         cap = max(1, STACK_WORLDS // r)
         if memory_of is not None and available is not None:
             while cap > 1 and workers * memory_of(cap * r) > available:
                 cap -= 1
-        m = math.ceil(n / cap)
-        m = min(n, workers * math.ceil(m / max(workers, 1)))
-        size = math.ceil(n / m)
-        stacks += [run[j:j + size] for j in range(0, n, size)]
+        parts.append(math.ceil(n / cap))
+    workers = max(workers, 1)
+    while sum(parts) % workers:
+        i = max(range(len(runs)), key=lambda j: len(runs[j]) / parts[j])
+        if parts[i] >= len(runs[i]):
+            break  # every stack is a single point already
+        parts[i] += 1
+    stacks = []
+    for run, m in zip(runs, parts, strict=True):
+        size = math.ceil(len(run) / m)
+        stacks += [run[j:j + size] for j in range(0, len(run), size)]
     return stacks
 
 
@@ -152,20 +160,16 @@ def stacked_result(cfg: Any, sweep_dir: Path, overrides: tuple[str, ...]):
     me = stack[pos]
     if me["hash"] in _RESULTS:
         return _RESULTS.pop(me["hash"])
-    if pos == len(stack) - 1:
-        return None
     config = fast_resolve(cfg)
     if config_hash(config) != me["hash"]:
-        return None
+        return None  # not the config the sweeper planned (cannot happen unless the files changed): run alone
     configs = [config]
     for p in stack[pos + 1:]:
         other = dataclasses.replace(config, policy=PolicyConfig(**p["policy"]))
         if config_hash(other) != p["hash"]:
             break  # not what the sweeper planned: the rest run alone
         configs.append(other)
-    if len(configs) == 1:
-        return None
-    results = run_stack(configs)
+    results = run_stack(configs)  # a lone point too: it skips composing the config and its twin again
     for c, r in zip(configs[1:], results[1:], strict=True):
         _RESULTS[config_hash(c)] = r
     return results[0]
