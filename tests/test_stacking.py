@@ -17,7 +17,7 @@ from sim.runner import configure, run, twin_config
 from sim.sweep.stack import fast_twin, plan_stacks, run_stack, stack_key
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = ("replicates=120", "horizon_days=240", "output.plot=false", "output.progress=false")
+BASE = ("replicates=100", "horizon_days=200", "output.plot=false", "output.progress=false")
 
 #: A small lag sweep, plus points that move every other stackable lever (roster, early warning, carrots...).
 POINTS = [
@@ -54,6 +54,16 @@ def test_stacked_points_get_the_numbers_of_their_own_runs(alone_and_stacked):
                 assert np.array_equal(getattr(getattr(s, y), attr), getattr(getattr(a, y), attr))
         strip = lambda d: {k: v for k, v in d.items() if k not in ("timestamp", "timing")}  # noqa: E731
         assert strip(s.summary()) == strip(a.summary())
+
+
+def test_a_twin_that_intervenes_is_stacked_too():
+    # A counterfactual that acts (later) reads the levers: each point's twin then runs in its own block.
+    twin = ("counterfactual.policy.warning_to_action_lag_days=180",)
+    configs = [configure(*BASE, *twin, *p) for p in POINTS[:2]]
+    for a, s in zip((run(c, keep_models=False) for c in configs), run_stack(configs), strict=True):
+        assert _same_outcomes(a.twin_outcomes, s.twin_outcomes) == []
+        assert _same_outcomes(a.outcomes, s.outcomes) == []
+        pd.testing.assert_frame_equal(s.twin_timeseries, a.twin_timeseries, check_exact=True)
 
 
 def test_the_points_differ_so_the_comparison_can_fail(alone_and_stacked):

@@ -191,15 +191,16 @@ def run_stack(configs: list[RunConfig]) -> list:
     def simulate(cs):
         # The event log is not part of a sweep point's files (run_job keeps no model): not recorded.
         base = dataclasses.replace(cs[0], output=dataclasses.replace(cs[0].output, events=False))
-        model = PreventiveDiplomacyModel(base, replicates=K * B, policies=[c.policy for c in cs])
+        n = len(cs)
+        model = PreventiveDiplomacyModel(base, replicates=n * B, policies=[c.policy for c in cs])
         start = time.perf_counter()
         model.run()
-        seconds = (time.perf_counter() - start) / K  # each point's share
+        seconds = (time.perf_counter() - start) / n  # each point's share
         outcomes, years = world_outcomes(model), counts_of(model)
         parts = []
-        for k in range(K):
+        for k in range(n):
             sl = slice(k * B, (k + 1) * B)
-            series = (pd.DataFrame({name: model.block_series[name][k] for name in model.block_series}) if K > 1
+            series = (pd.DataFrame({name: model.block_series[name][k] for name in model.block_series}) if n > 1
                       else model.datacollector.get_model_vars_dataframe())
             part_years = dataclasses.replace(years) if dataclasses.is_dataclass(years) else type(years)(**vars(years))
             part_years.year_conflict_days = np.ascontiguousarray(years.year_conflict_days[:, :, sl])
@@ -209,8 +210,16 @@ def run_stack(configs: list[RunConfig]) -> list:
         return parts
 
     policy = simulate(configs)
-    twins = [fast_twin(c) for c in configs] if configs[0].counterfactual.enabled else None
-    twin = simulate([validate(t) for t in twins]) if twins else None
+    twins = [validate(fast_twin(c)) for c in configs] if configs[0].counterfactual.enabled else None
+    twin = None
+    if twins and not any(t.policy.intervene for t in twins):
+        # Nobody acts in a twin without intervention, so no lever is read (every responder's step is skipped):
+        # the points' twins are the same run. One block serves them all (tests/test_stacking.py checks each
+        # point's twin against the twin of its own run).
+        one = simulate(twins[:1])[0]
+        twin = [({n: v.copy() for n, v in one[0].items()}, one[1].copy(), one[2] / K, one[3]) for _ in configs]
+    elif twins:
+        twin = simulate(twins)
     results = []
     for k, c in enumerate(configs):
         o, ts, sec, yrs = policy[k]
