@@ -129,6 +129,7 @@ class Observer(mesa.Agent):
         self.actor = actor
         self.base_noise = noise
         self.noise = model.by_policy(self.noise_of)
+        self._noise = {id(p): self.noise_of(p) for p in model.policies}  # as at the start, per stacked point
         self.signal = np.zeros_like(model.tension)
 
     def noise_of(self, policy) -> float:
@@ -137,10 +138,11 @@ class Observer(mesa.Agent):
 
     @property
     def precision(self) -> float:
-        return self.precision_of(self.model.policy)
+        return 1.0 / max(self.noise, 1e-6) ** 2
 
     def precision_of(self, policy) -> float:
-        return 1.0 / max(self.noise_of(policy), 1e-6) ** 2
+        noise = self._noise.get(id(policy))
+        return 1.0 / max(self.noise_of(policy) if noise is None else noise, 1e-6) ** 2
 
     def observe(self, noise: np.ndarray) -> None:
         np.add(self.model.tension, self.noise * noise, out=self.signal)
@@ -349,10 +351,13 @@ class Responder(mesa.Agent):
         """Precision-weighted pooling of its own signal with partners', each partner's precision
         weighted by how much of it is shared (0-1, ``share(policy)``); then exponential smoothing."""
         m = self.model
-        if self._pooling is None:  # constant through the run: per stacked point, as a scalar run computes it
-            parts = [m.by_policy(lambda p, i=i: self.pooling(own, partners, p)[i]) for i in range(len(partners) + 2)]
-            self._pooling = parts
-        *coefs, error = self._pooling
+        if len(m.policies) == 1:  # from the policy as it is today (play mode may have changed it)
+            *coefs, error = self.pooling(own, partners, m.policy)
+        else:
+            if self._pooling is None:  # per stacked point, as a run of that point computes it
+                n = len(partners) + 2
+                self._pooling = [m.by_policy(lambda p, i=i: self.pooling(own, partners, p)[i]) for i in range(n)]
+            *coefs, error = self._pooling
         pooled = own.signal * coefs[0]
         for c, (o, _) in zip(coefs[1:], partners, strict=True):
             if isinstance(c, np.ndarray) or c > 0:  # a per-world weight of 0 adds an exact 0

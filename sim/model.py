@@ -342,7 +342,10 @@ class PreventiveDiplomacyModel(mesa.Model):
     def by_policy(self, value_of, key: str | None = None):
         """``value_of(policy)`` for this run: a scalar when every stacked point agrees (always when not
         stacked), else one value per world (shape R). Each point's value comes from the same scalar
-        arithmetic as an unstacked run, so stacked worlds see bit-identical numbers. ``key`` caches it."""
+        arithmetic as an unstacked run, so stacked worlds see bit-identical numbers. ``key`` caches it in a
+        stack; a single run reads its policy afresh (play mode changes it between steps, sim.app.play)."""
+        if len(self.policies) == 1:
+            return value_of(self.policy)
         if key is not None and key in self._levers:
             return self._levers[key]
         values = [value_of(p) for p in self.policies]

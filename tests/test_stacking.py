@@ -138,3 +138,21 @@ def test_a_stacked_sweep_writes_what_an_unstacked_one_does(tmp_path):
         for name in ("outcomes", "twin_outcomes", "timeseries", "twin_timeseries", "years", "twin_years"):
             x, y = (pd.read_parquet(d / str(job) / f"{name}.parquet") for d in (stacked, alone))
             pd.testing.assert_frame_equal(x, y, check_exact=True)
+
+
+def test_a_single_run_reads_its_policy_afresh_each_day():
+    # Play mode (sim.app.play) changes model.policy between steps; only a stack may cache its levers.
+    from sim.model import PreventiveDiplomacyModel
+    from sim.results import world_outcomes
+
+    def outcomes(change: bool):
+        m = PreventiveDiplomacyModel(configure(*BASE))
+        for _ in range(60):
+            m.step()
+        if change:
+            m.policy.warning_to_action_lag_days, m.policy.coordination, m.policy.flexibility = 120, 0.0, 1.0
+        m.run()
+        return world_outcomes(m)
+
+    same, changed = outcomes(False), outcomes(True)
+    assert {"warning_to_action_days", "final_infrastructure"} & set(_same_outcomes(same, changed))
