@@ -169,7 +169,9 @@ def stacked_result(cfg: Any, sweep_dir: Path, overrides: tuple[str, ...]):
         if config_hash(other) != p["hash"]:
             break  # not what the sweeper planned: the rest run alone
         configs.append(other)
-    results = run_stack(configs)  # a lone point too: it skips composing the config and its twin again
+    if len(configs) == 1 and config.replicates >= STACK_WORLDS:
+        return None  # a big lone point runs as before (with its progress lines); composing is cheap beside it
+    results = run_stack(configs)  # a small lone point too: it skips composing the config and its twin again
     for c, r in zip(configs[1:], results[1:], strict=True):
         _RESULTS[config_hash(c)] = r
     return results[0]
