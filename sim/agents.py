@@ -100,8 +100,7 @@ class Party(mesa.Agent):
         if m.policy.intervene:
             # Moral hazard: where incentives are on the table, escalating earns a seat and a price. Hardened
             # parties heed outsiders' carrots as little as their sticks: the pull is discounted alike.
-            carrots = m.by_policy(lambda p: d.moral_hazard * FLOAT(p.financial_incentives), key="carrots") * (
-                m.engaged[:, None, :])
+            carrots = (d.moral_hazard * FLOAT(m.policy.financial_incentives)) * m.engaged[:, None, :]
             z += carrots / (1.0 + m.hardening)
             # Coercion provokes the opposition's hard-liners (spoilers).
             z[:, 1, :] += d.coercion_backlash * m.coerced
@@ -127,22 +126,12 @@ class Observer(mesa.Agent):
     def __init__(self, model: PreventiveDiplomacyModel, actor: int, noise: float):
         super().__init__(model)
         self.actor = actor
-        self.base_noise = noise
-        self.noise = model.by_policy(self.noise_of)
-        self._noise = {id(p): self.noise_of(p) for p in model.policies}  # as at the start, per stacked point
+        self.noise = noise * (1.5 - model.policy.early_warning) * model.scenario_config.warning_difficulty
         self.signal = np.zeros_like(model.tension)
-
-    def noise_of(self, policy) -> float:
-        """Its noise under a policy's early warning (stacked points may differ; ``noise`` is per world then)."""
-        return self.base_noise * (1.5 - policy.early_warning) * self.model.scenario_config.warning_difficulty
 
     @property
     def precision(self) -> float:
         return 1.0 / max(self.noise, 1e-6) ** 2
-
-    def precision_of(self, policy) -> float:
-        noise = self._noise.get(id(policy))
-        return 1.0 / max(self.noise_of(policy) if noise is None else noise, 1e-6) ** 2
 
     def observe(self, noise: np.ndarray) -> None:
         np.add(self.model.tension, self.noise * noise, out=self.signal)
@@ -230,7 +219,7 @@ class Mediator(mesa.Agent):
         pref = m.local_preference.reshape(-1)[self.cells]
         fit = 1.0 - m.coef_at("misfit_penalty", w) * np.abs(self.approach[w] - pref)
         quality = self.credibility[w] * self.skill[w] * fit * m.coef_at("envoy_strength", w)
-        return quality * m.at(FLOAT(self.responder.leverage * m.information), w)
+        return quality * FLOAT(self.responder.leverage * m.information)
 
     def update_credibility(self, progress: np.ndarray, setback: np.ndarray) -> None:
         """Credibility: hard to gain, easy to lose (§61). Masks are (site, world)."""
@@ -264,8 +253,7 @@ class Responder(mesa.Agent):
     def __init__(self, model: PreventiveDiplomacyModel, envoys: int, leverage: float):
         super().__init__(model)
         S, R = model.tension.shape
-        self.leverage = leverage  # a scalar, or per world when stacked points differ (sim.model.by_policy)
-        self.roster = None  # envoys usable per world, when stacked points differ in roster size
+        self.leverage = leverage
         self.stage = np.zeros((S, R), dtype=np.int8)
         self.estimate = model.tension.copy()  # smoothed early-warning estimate of tension
         self.estimate_error = 0.0  # its standard error (set by pool_signals)
@@ -343,8 +331,7 @@ class Responder(mesa.Agent):
         m = self.model
         rung = self.rung.reshape(-1)[cells]
         scale = m.coef_at("tool_strength_scale", cells % m.replicates)
-        attention = m.at(FLOAT(self.attention), cells % m.replicates)
-        self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * attention * scale
+        self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * FLOAT(self.attention) * scale
 
     # -- 3. Observation and warning -----------------------------------------------------------
     def pool_signals(self, own: Observer, partners: list[tuple[Observer, Callable]]) -> None:
@@ -370,11 +357,10 @@ class Responder(mesa.Agent):
     def pooling(own: Observer, partners: list[tuple[Observer, Callable]], policy) -> list:
         """Under one policy: each signal's weight in the pool (own first), then the standard error of the
         smoothed estimate (pooled variance x the EWMA's a / (2 - a))."""
-        weights = [own.precision_of(policy)] + [share(policy) * o.precision_of(policy) for o, share in partners]
+        weights = [own.precision] + [share(policy) * o.precision for o, share in partners]
         total = sum(weights)
         a = own.model.dyn.observer_smoothing
-        variance = sum(w * w / o.precision_of(policy)
-                       for w, o in zip(weights, [own, *(p[0] for p in partners)], strict=True))
+        variance = sum(w * w / o.precision for w, o in zip(weights, [own, *(p[0] for p in partners)], strict=True))
         return [weights[0] / total, *(w / total for w in weights[1:]), np.sqrt(variance / total**2 * a / (2.0 - a))]
 
     def issue_warnings(self) -> None:
@@ -492,8 +478,6 @@ class Responder(mesa.Agent):
         for med in self.mediators:
             site = request.argmin(axis=0)
             take = (med.site[worlds] < 0) & np.isfinite(request[site, cols])
-            if self.roster is not None:
-                take &= med.number < self.roster[worlds]
             if not take.any():
                 continue
             w, s = worlds[take], site[take]

@@ -133,18 +133,15 @@ class PreventiveDiplomacyModel(mesa.Model):
             "civil_society": Observer(self, 3, d.observer_noise_civil_society),
         }
         # Fey & Ramsay 2010: what a mediator can tell the parties is worth what its information is.
-        self.information = self.by_policy(lambda p: 1.0 - d.information_value * (1.0 - p.early_warning))
+        self.information = 1.0 - d.information_value * (1.0 - p.early_warning)
         on = p.intervene
-        un_leverage = self.by_policy(lambda p: 0.5 + d.leverage_unity * self.scenario_config.council_unity + (
+        un_leverage = 0.5 + d.leverage_unity * self.scenario_config.council_unity + (
             d.leverage_incentives * p.financial_incentives
-        ))
-        self.un = UnitedNations(self, max(q.roster_size for q in self.policies) if on else 0, un_leverage)
-        if len({q.roster_size for q in self.policies}) > 1:  # envoys numbered >= a world's roster never go there
-            self.un.roster = self.lever("roster_size")
+        )
+        self.un = UnitedNations(self, p.roster_size if on else 0, un_leverage)
         self.regional = None
         if self.scenario_config.regional_organisation:
-            ro_leverage = self.by_policy(
-                lambda p: d.regional_legitimacy + 0.5 * d.leverage_incentives * p.financial_incentives)
+            ro_leverage = d.regional_legitimacy + 0.5 * d.leverage_incentives * p.financial_incentives
             self.regional = RegionalOrganisation(
                 self, self.scenario_config.regional_envoys if on else 0, ro_leverage
             )
@@ -492,6 +489,8 @@ class PreventiveDiplomacyModel(mesa.Model):
             "share_at_war": any_war.reshape(K, B).mean(axis=1).tolist(),
             "envoys_deployed": [int(n) / B for n in envoys],
         }
+        if missing := set(AGGREGATES) - set(columns):  # a new aggregate needs its per-block rule here
+            raise NotImplementedError(f"measure_blocks: no per-point rule for {sorted(missing)}")
         for name, values in columns.items():
             for k, v in enumerate(values):
                 self.block_series[name][k].append(v)

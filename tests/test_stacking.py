@@ -19,13 +19,13 @@ from sim.sweep.stack import fast_twin, plan_stacks, run_stack, stack_key
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ("replicates=100", "horizon_days=200", "output.plot=false", "output.progress=false")
 
-#: A small lag sweep, plus points that move every other stackable lever (roster, early warning, carrots...).
+#: A small lag sweep, plus a point that moves every other stackable lever (sim.sweep.stack.STACKABLE).
 POINTS = [
     ("policy.warning_to_action_lag_days=0", "policy.partnership=0.1", "policy.flexibility=0.9"),
     ("policy.warning_to_action_lag_days=30", "policy.partnership=0.9", "policy.flexibility=0.1"),
     ("policy.warning_to_action_lag_days=90", "policy.partnership=0.5", "policy.flexibility=0.5"),
-    ("policy.roster_size=1", "policy.early_warning=0.9", "policy.financial_incentives=0.8", "policy.ladder_days=2",
-     "policy.sustainability_days=10", "policy.funding_predictability=0.95", "policy.burden_sharing=0"),
+    ("policy.ladder_days=2", "policy.sustainability_days=10", "policy.funding_predictability=0.95",
+     "policy.burden_sharing=0", "policy.coordination=0.2", "policy.information_sharing=0.9"),
 ]
 
 
@@ -83,7 +83,8 @@ def test_the_default_twin_needs_no_second_composition():
 def test_structural_levers_and_other_settings_are_not_stacked():
     lag = [configure(*BASE, f"policy.warning_to_action_lag_days={d}") for d in (0, 30)]
     assert stack_key(lag[0]) == stack_key(lag[1])
-    for other in ("policy.tool=statement", "policy.intervene=false", "replicates=60", "seed=3", "horizon_days=100",
+    for other in ("policy.tool=statement", "policy.intervene=false", "policy.roster_size=1", "policy.early_warning=0.9",
+                  "policy.financial_incentives=0.8", "replicates=60", "seed=3", "horizon_days=100",
                   "scenario.party_will=0.5"):
         assert stack_key(configure(*BASE, other)) != stack_key(lag[0]), other
     with pytest.raises(ValueError, match="stackable"):

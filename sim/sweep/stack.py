@@ -2,11 +2,11 @@
 
 A sweep point of 1,000 worlds pays the per-call overhead of NumPy on every daily operation (917 ns per
 replicate-day against 265 ns at R = 10,000, issue 11). Points that differ only in policy levers the model
-can read per world (everything but ``intervene`` and ``tool``: see ``UNSTACKABLE``) are stacked on the
-replicate axis: a model of K x R worlds whose levers are per-world arrays (``model.lever``). Block k's
-worlds draw the random numbers of a run of point k alone (``RandomStreams(block=R)``) and every lever is
-computed by the same scalar arithmetic as a run of that point alone (``model.by_policy``), so each point's
-outcomes, per-day aggregates and per-year counts are bit for bit those of its own run (tests/test_stacking.py).
+reads per world (``STACKABLE``) are stacked on the replicate axis: a model of K x R worlds whose levers are
+per-world arrays (``model.lever``). Block k's worlds draw the random numbers of a run of point k alone
+(``RandomStreams(block=R)``) and every lever is computed by the same scalar arithmetic as a run of that
+point alone (``model.by_policy``), so each point's outcomes, per-day aggregates and per-year counts are bit
+for bit those of its own run (tests/test_stacking.py).
 
 Hydra's contract stays one job per point (its directory, files, row and job number): the sweeper only
 writes which consecutive points form a stack (``STACK_FILE`` in the sweep directory) and sizes the
@@ -35,8 +35,12 @@ from sim.config import PolicyConfig, RunConfig
 #: The sweep directory's record of which consecutive points run as one model.
 STACK_FILE = ".pdsim-stacks.json"
 
-#: Levers that change the model's structure (which steps run, how high the ladder goes): never stacked.
-UNSTACKABLE = ("intervene", "tool")
+#: The levers the model reads per world (``model.lever`` / ``model.by_policy``); points that differ in any other
+#: setting never share a model. Not here: ``intervene`` and ``tool`` (which steps run, how high the ladder goes),
+#: ``roster_size`` (the envoys built), ``early_warning`` and ``financial_incentives`` (observers' noise and the
+#: actors' leverage, fixed at the start), and any lever added later until the model reads it per world.
+STACKABLE = ("warning_to_action_lag_days", "flexibility", "partnership", "information_sharing", "coordination",
+             "burden_sharing", "sustainability_days", "ladder_days", "funding_predictability")
 
 #: Worlds per stacked model: past the per-call overhead (R = 10,000 is close to the kernel's floor) and
 #: small enough that a day's arrays stay in the cache.
@@ -49,7 +53,11 @@ LOCAL_LAUNCHERS = ("JoblibLauncher", "BasicLauncher")
 def stack_key(config: RunConfig) -> str:
     """Points with the same key can share a model: everything but the stackable policy levers is equal."""
     data = asdict(config)
-    data["policy"] = {k: v for k, v in data["policy"].items() if k in UNSTACKABLE}
+    world = data["scenario"].get("world") or {}
+    if isinstance(world, dict) and world.get("reform"):
+        # A reform replaces the policy mid-run (world mode): a stack's levers would not follow it. Alone.
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16] + "-alone"
+    data["policy"] = {k: v for k, v in data["policy"].items() if k not in STACKABLE}
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
