@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.config import RunConfig, SiteConfig, walk_params  # noqa: E402
+from sim.config import RegionConfig, RunConfig, SiteConfig, walk_params  # noqa: E402
 from sim.runner import resolve  # noqa: E402
 
 ODD = Path(__file__).resolve().parent / "ODD.md"
@@ -63,6 +63,9 @@ def groups() -> dict[str, list[tuple[str, object, dict]]]:
     site = SiteConfig()
     out["site"] = [(f"site.{f.name}", getattr(site, f.name), dict(f.metadata)) for f in fields(SiteConfig)
                    if "unit" in f.metadata]
+    region = RegionConfig()
+    out["region"] = [(f"region.{f.name}", getattr(region, f.name), dict(f.metadata)) for f in fields(RegionConfig)
+                     if "unit" in f.metadata]
     return out
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 CRISIS, ARMED_CONFLICT, WAR = 2.0, 3.0, 4.0
 MAX_TENSION = 5.0
 NEVER = np.iinfo(np.int32).max  # "no such day yet"
+DAYS_PER_YEAR = 365
 FLOAT = np.float32  # state precision: ample for a latent 0-5 scale, and half the memory traffic
 
 
@@ -126,8 +127,13 @@ class Observer(mesa.Agent):
     def __init__(self, model: PreventiveDiplomacyModel, actor: int, noise: float):
         super().__init__(model)
         self.actor = actor
-        self.noise = noise * (1.5 - model.policy.early_warning) * model.scenario_config.warning_difficulty
+        self.noise = self.base_noise(noise)
         self.signal = np.zeros_like(model.tension)
+
+    def base_noise(self, noise: float) -> float:
+        """Its noise under the current policy: better early warning shrinks it (a reform changes it)."""
+        m = self.model
+        return noise * (1.5 - m.policy.early_warning) * m.scenario_config.warning_difficulty
 
     @property
     def precision(self) -> float:
@@ -146,9 +152,10 @@ class Mediator(mesa.Agent):
     and ``cells`` the flat (site, world) index of its posting there, so its rules touch only those.
     """
 
-    def __init__(self, model: PreventiveDiplomacyModel, responder: Responder, number: int):
+    def __init__(self, model: PreventiveDiplomacyModel, responder: Responder, number: int, region: int = -1):
         super().__init__(model)
         self.responder, self.number = responder, number
+        self.region = region  # the region it serves (a regional organisation's envoy); -1: anywhere
         R, d = model.replicates, model.dyn
         self.site = np.full(R, -1, dtype=np.int64)  # -1: on the roster, free
         self.approach = np.full(R, d.default_approach, dtype=FLOAT)  # 0 direct .. 1 indirect talks
@@ -219,7 +226,7 @@ class Mediator(mesa.Agent):
         pref = m.local_preference.reshape(-1)[self.cells]
         fit = 1.0 - m.coef_at("misfit_penalty", w) * np.abs(self.approach[w] - pref)
         quality = self.credibility[w] * self.skill[w] * fit * m.coef_at("envoy_strength", w)
-        return quality * FLOAT(self.responder.leverage * m.information)
+        return quality * (self.responder.leverage.take(self.cells // m.replicates) * m.information)
 
     def update_credibility(self, progress: np.ndarray, setback: np.ndarray) -> None:
         """Credibility: hard to gain, easy to lose (§61). Masks are (site, world)."""
@@ -250,10 +257,18 @@ class Responder(mesa.Agent):
     actor: int = 0
     top_rung: int = 4
 
-    def __init__(self, model: PreventiveDiplomacyModel, envoys: int, leverage: float):
+    def __init__(self, model: PreventiveDiplomacyModel, envoys: int | list[int], leverage: float | np.ndarray,
+                 site_region: np.ndarray | None = None):
+        """``envoys``: the roster, or one roster per region; ``leverage``: one value, or one per site;
+        ``site_region``: each site's region (-1: not covered by this actor), for per-region rosters."""
         super().__init__(model)
         S, R = model.tension.shape
-        self.leverage = leverage
+        # Leverage with each site's parties (float32, as every coefficient: see PreventiveDiplomacyModel.dyn).
+        self.leverage = np.broadcast_to(np.asarray(leverage, dtype=FLOAT), (S,)).copy()
+        self.site_region = np.zeros(S, dtype=np.int64) if site_region is None else np.asarray(site_region)
+        self.covered = self.site_region >= 0  # sites this actor watches and acts in
+        regions = len(envoys) if isinstance(envoys, list) else self.site_region.max(initial=-1) + 1
+        self.region_sites = [np.flatnonzero(self.site_region == r) for r in range(regions)]
         self.stage = np.zeros((S, R), dtype=np.int8)
         self.estimate = model.tension.copy()  # smoothed early-warning estimate of tension
         self.estimate_error = 0.0  # its standard error (set by pool_signals)
@@ -270,7 +285,14 @@ class Responder(mesa.Agent):
         self.pressure = np.zeros((S, R), dtype=FLOAT)
         self.agenda: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
         self._pooling = None  # pool_signals' weights and error
-        self.mediators = [Mediator(model, self, i) for i in range(envoys)]
+        if isinstance(envoys, int):
+            self.mediators = [Mediator(model, self, i) for i in range(envoys)]
+        else:  # one roster per region: envoys serve their own region only
+            regions = [r for r, n in enumerate(envoys) for _ in range(n)]
+            self.mediators = [Mediator(model, self, i, region) for i, region in enumerate(regions)]
+        self.roster = len(self.mediators)  # envoys that may take a new posting (a reform can change it)
+        # The money spent in the current calendar year in each world (policy.budget_usd_per_year).
+        self.spent = np.zeros(R, dtype=np.float64)
         # Outcomes: first warning / action / envoy of the run per (site, world).
         self.first_warning = np.full((S, R), NEVER, dtype=np.int32)
         self.first_action = np.full((S, R), NEVER, dtype=np.int32)
@@ -331,7 +353,8 @@ class Responder(mesa.Agent):
         m = self.model
         rung = self.rung.reshape(-1)[cells]
         scale = m.coef_at("tool_strength_scale", cells % m.replicates)
-        self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * FLOAT(self.attention) * scale
+        attention = self.attention.take(cells // m.replicates)
+        self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * attention * scale
 
     # -- 3. Observation and warning -----------------------------------------------------------
     def pool_signals(self, own: Observer, partners: list[tuple[Observer, Callable]]) -> None:
@@ -372,6 +395,8 @@ class Responder(mesa.Agent):
         self.wolf *= FLOAT(1.0) - FLOAT(1.0) / d.crying_wolf_memory_days
         threshold = d.warning_threshold + d.alarm_margin * self.estimate_error + d.crying_wolf * self.wolf
         new = (self.stage == Stage.IDLE) & (self.estimate >= threshold)
+        if not self.covered.all():
+            new &= self.covered[:, None]
         if not new.any():
             return
         cells = np.flatnonzero(new)
@@ -409,6 +434,7 @@ class Responder(mesa.Agent):
             rung[start] = 0
             self._refresh_base(start)
             self.statements.reshape(-1)[start] += 1
+            self.pay(start, m.costs.statement)
             first = self.first_action.reshape(-1)
             new = start[first[start] == NEVER]
             self.first_action_gap.reshape(-1)[new] = day - self.warn_day.reshape(-1)[new]
@@ -428,9 +454,13 @@ class Responder(mesa.Agent):
                 self.schedule(ready[request], "ready", request)
                 m.events.record_at(day, EventKind.ENVOY_REQUEST, request, self.actor, ready[request])
             up = climb[rung[climb] + 1 != ENVOY]
+            if (over := self.over_budget) is not None:  # no new mission once the year's money is spent
+                up = up[(rung[up] + 1 < MISSION) | ~over[up % m.replicates]]
             rung[up] += 1
             self._refresh_base(up)
-            self.fact_findings.reshape(-1)[up[rung[up] == FACT_FINDING]] += 1
+            found = up[rung[up] == FACT_FINDING]
+            self.fact_findings.reshape(-1)[found] += 1
+            self.pay(found, m.costs.fact_finding)
             m.events.record_at(day, EventKind.RUNG, up, self.actor, rung[up])
         ready = self.due("ready")
         if ready.size:
@@ -442,6 +472,17 @@ class Responder(mesa.Agent):
     @property
     def ceiling(self) -> int:
         return min(TOOL_INDEX[self.model.policy.tool], self.top_rung)
+
+    @property
+    def over_budget(self) -> np.ndarray | None:
+        """Worlds where this actor has spent its money for the year (None: no cap, §62-64)."""
+        budget = self.model.policy.budget_usd_per_year
+        return self.spent >= budget if budget > 0 else None
+
+    def pay(self, cells: np.ndarray, price: float) -> None:
+        """Book a one-off price at each flat (site, world) cell against the year's budget."""
+        if cells.size and self.model.policy.budget_usd_per_year > 0:
+            np.add.at(self.spent, cells % self.model.replicates, price)
 
     def stand_down_false_alarms(self, start: np.ndarray) -> np.ndarray:
         """At the first step the facts on the ground are seen: where tension is still low the warning
@@ -473,14 +514,24 @@ class Responder(mesa.Agent):
             return
         worlds = np.flatnonzero(self.waiting.any(axis=0))
         request = np.where(self.waiting[:, worlds], -self.estimate[:, worlds], np.inf)
+        if self.over_budget is not None:  # the year's money is spent: requests wait for the next year
+            request[:, self.over_budget[worlds]] = np.inf
         cols = np.arange(worlds.size)
         R = m.replicates
-        for med in self.mediators:
-            site = request.argmin(axis=0)
-            take = (med.site[worlds] < 0) & np.isfinite(request[site, cols])
+        for med in self.mediators[:self.roster]:
+            free = med.site[worlds] < 0
+            if not free.any():
+                continue
+            # A regional envoy serves its own region's sites only: the worst-looking of those.
+            rows = None if med.region < 0 else self.region_sites[med.region]
+            if rows is not None and not rows.size:
+                continue  # a region with no country in this world: its envoys have nowhere to go
+            mine = request if rows is None else request[rows]
+            site = mine.argmin(axis=0)
+            take = free & np.isfinite(mine[site, cols])
             if not take.any():
                 continue
-            w, s = worlds[take], site[take]
+            w, s = worlds[take], (site if rows is None else rows[site])[take]
             med.post(w, s)
             request[s, cols[take]] = np.inf
             cells = s * R + w
@@ -528,6 +579,20 @@ class Responder(mesa.Agent):
             self.mission_days += self.rung >= MISSION
         if self.ceiling >= COERCIVE:
             self.coercive_days += self.rung >= COERCIVE
+        if self.model.policy.budget_usd_per_year > 0:
+            self.pay_running_days()
+
+    def pay_running_days(self) -> None:
+        """Book the day's envoy-, mission- and coercion-days against the year's budget (sim.results prices the
+        same days at the end of the run); a new calendar year brings new money."""
+        c = self.model.costs
+        for med in self.mediators:
+            if med.worlds.size:
+                self.spent[med.worlds] += c.envoy_per_day
+        if self.ceiling >= MISSION:
+            self.spent += (self.rung >= MISSION).sum(axis=0) * c.mission_per_day
+        if self.ceiling >= COERCIVE:
+            self.spent += (self.rung >= COERCIVE).sum(axis=0) * c.coercive_per_day
 
     # -- 6. Sustainability ----------------------------------------------------------------------
     def sustain_or_wind_down(self) -> np.ndarray:

@@ -258,7 +258,7 @@ def _scenario_lines() -> list[str]:
     from sim.config import scenario_names
 
     lines = []
-    for name in scenario_names():
+    for name in scenario_names(worlds=True):
         try:
             desc = OmegaConf.load(CONFIG_DIR / "scenario" / f"{name}.yaml").get("description", "")
         except Exception:  # noqa: BLE001 -- a broken preset still gets listed; running it says why

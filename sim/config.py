@@ -79,6 +79,12 @@ class PolicyConfig:
     funding_predictability: float = param(
         0.5, unit="share 0-1", lo=0.0, hi=1.0, source="§64, §68"
     )
+    #: The UN's money for preventive diplomacy in each world and calendar year of the run, shared by every
+    #: crisis (§8: UNOWA runs on under USD 8 million a year; §62-64: resources). Once a year's spending reaches
+    #: it, no new envoy is sent and no new mission starts until the next year. 0: no cap.
+    budget_usd_per_year: float = param(
+        0.0, unit="USD/year (0: no cap)", lo=0.0, hi=1e12, source="§8, §62-64"
+    )
 
 
 #: The headline levers a sweep names (§41-64); the others in PolicyConfig are their details.
@@ -118,6 +124,49 @@ class SiteConfig:
     scheduled_shock: float = param(
         1.0, unit="x trigger_shock", lo=0.0, hi=5.0, source="§35-40: the size of the scheduled event's shock"
     )
+    #: The region (``scenario.regions``) whose regional organisation covers this country; empty: the scenario's
+    #: one regional organisation covers it (single-crisis presets).
+    region: str = ""
+
+
+@dataclass
+class RegionConfig:
+    """A region's regional organisation (the AU, OAS, ASEAN, OSCE/EU, League of Arab States): its own envoys
+    and the legitimacy its mediation carries with the region's parties (§22-25, §46, §51-55)."""
+
+    envoys: int = param(1, unit="envoys", lo=0, hi=100, source="§51-55 (capacity differs by region)")
+    legitimacy: float = param(0.8, unit="leverage share", lo=0.0, hi=10.0, source="§46, §51")
+
+
+@dataclass
+class WorldConfig:
+    """World mode: many countries at once, from a table (configs/world/), over calendar years.
+
+    Empty ``countries``: not a world (a single-crisis preset lists its sites). Otherwise the scenario's sites
+    and borders come from the table; a country's grievance rises with its armed-conflict history before the
+    start year (§29: conflict begets conflict), and countries fighting in the year before start there."""
+
+    countries: str = ""  # a CSV file name under configs/world/
+    start_year: int = param(1990, unit="calendar year of day 1", lo=1946, hi=2100, source="UCDP/PRIO period")
+    grievance_base: float = param(
+        1.25, unit="tension", lo=0.0, hi=5.0, plausible=(1.02, 1.45),
+        source="world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
+    )
+    grievance_history: float = param(
+        2.65, unit="tension at a history of conflict in every year", lo=0.0, hi=5.0, plausible=(1.70, 2.98),
+        source="§29 conflict trap; world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
+    )
+    #: Starting tension of a country active in the year before start: at war (intensity 2), in minor conflict,
+    #: or calm (then a little below its grievance).
+    war_tension: float = param(4.3, unit="tension", lo=0.0, hi=5.0, source="UCDP/PRIO state in the year before")
+    minor_tension: float = param(3.3, unit="tension", lo=0.0, hi=5.0, source="UCDP/PRIO state in the year before")
+    #: The levers change on 1 January of ``reform_year`` to ``policy`` with ``reform`` on top (the report's
+    #: decade, §7: early warning, shorter lags, partnerships, a standby team and rapid-response funds, §17,
+    #: §44-55, §64). 0: no change.
+    reform_year: int = param(0, unit="calendar year (0: none)", lo=0, hi=2100, source="§7")
+    reform: dict[str, Any] = field(default_factory=dict)
+    #: Per-country changes on top of the table, e.g. ``scenario.world.sites.Kenya.grievance=3``.
+    sites: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -157,6 +206,10 @@ class ScenarioConfig:
     warning_difficulty: float = param(
         1.0, unit="x observer noise", lo=0.0, hi=10.0, source="§44: crises that take the world by surprise"
     )
+    #: World mode: one regional organisation per region (by name); empty: one organisation for the whole
+    #: scenario, with ``regional_envoys`` envoys and ``dynamics.regional_legitimacy``.
+    regions: dict[str, RegionConfig] = field(default_factory=dict)
+    world: WorldConfig = field(default_factory=WorldConfig)
 
 
 @dataclass
@@ -408,10 +461,32 @@ class OutputConfig:
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 
-def scenario_names() -> list[str]:
-    """The scenario presets (configs/scenario/NAME.yaml) a user can choose; never an internal schema."""
-    return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml")
-                  if not p.stem.startswith(("_", ".")) and not p.stem.endswith("_schema"))
+def scenario_names(worlds: bool = False) -> list[str]:
+    """The scenario presets (configs/scenario/NAME.yaml) a user can choose; never an internal schema.
+
+    Without ``worlds``, the single-crisis presets only (the dashboard's and the lever matrix's): a world
+    preset (``scenario.world.countries`` set, e.g. ``world``) runs 150 countries over 21 years."""
+    names = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml")
+                   if not p.stem.startswith(("_", ".")) and not p.stem.endswith("_schema"))
+    return names if worlds else [n for n in names if not _is_world_file(CONFIG_DIR / "scenario" / f"{n}.yaml")]
+
+
+def _is_world_file(path: Path) -> bool:
+    """A world preset is a global package (it also sets the horizon, replicates and levers)."""
+    with path.open(encoding="utf-8") as fh:
+        return fh.readline().strip() == "# @package _global_"
+
+
+def preset_extras(name: str) -> dict:
+    """What a world preset sets beside its scenario (horizon_days, replicates, policy, output), as a dict."""
+    from omegaconf import OmegaConf
+
+    path = CONFIG_DIR / "scenario" / f"{name}.yaml"
+    if name not in scenario_names(worlds=True) or not _is_world_file(path):
+        return {}
+    data = OmegaConf.to_container(OmegaConf.load(path))
+    data.pop("scenario", None)
+    return data
 
 
 def load_scenario(name: str) -> ScenarioConfig:
@@ -423,7 +498,7 @@ def load_scenario(name: str) -> ScenarioConfig:
 
     from omegaconf import OmegaConf
 
-    names = scenario_names()
+    names = scenario_names(worlds=True)
     if name not in names:
         close = difflib.get_close_matches(str(name), names, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
@@ -431,12 +506,14 @@ def load_scenario(name: str) -> ScenarioConfig:
     path = CONFIG_DIR / "scenario" / f"{name}.yaml"
     try:
         data = OmegaConf.load(path)
+        if _is_world_file(path):
+            data = data.scenario
         node = OmegaConf.merge(OmegaConf.structured(ScenarioConfig), data or {})
         scenario = OmegaConf.to_object(node)
     except Exception as exc:  # noqa: BLE001 -- a broken preset file: name it, without a stack
         text = " ".join(str(exc).split())
         raise ValueError(f"scenario preset {path} cannot be read: {text}") from None
-    if not scenario.sites:
+    if not scenario.sites and not scenario.world.countries:
         raise ValueError(f"scenario preset {path} has no sites: a scenario needs at least one "
                          "(sites: {A: {initial_tension: 1.5, ...}})")
     return scenario

@@ -13,15 +13,18 @@ import mesa
 import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
+from scipy import sparse
 from scipy.special import ndtri
 
 from sim.agents import (
     COERCIVE,
     CRISIS,
+    DAYS_PER_YEAR,
     ENVOY,
     FLOAT,
     MAX_TENSION,
     NEVER,
+    Mediator,
     Observer,
     Party,
     RegionalOrganisation,
@@ -33,20 +36,23 @@ from sim.config import RunConfig, uncertain_coefficients
 from sim.events import EventKind, EventLog
 from sim.streams import GRIEVANCE, PARAMETERS, PREFERENCE, SETTLEMENT, RandomStreams
 
-DAYS_PER_YEAR = 365
-
 keep_freed_memory()  # a day's temporaries are reused, not faulted in again (sim.alloc)
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Above this many sites, spill-over runs as a sparse product (a loop over a few sites is cheaper below).
+SPARSE_SITES = 8
 
 
 class PreventiveDiplomacyModel(mesa.Model):
     """Conflict parties, observers, mediators, the UN and a regional organisation in R worlds."""
 
     def __init__(self, config: RunConfig, replicates: int | None = None, seed: int | None = None,
-                 streams: RandomStreams | None = None, policies: list | None = None):
+                 streams: RandomStreams | None = None, initial: dict[str, np.ndarray] | None = None,
+                 policies: list | None = None):
         """``streams``: the run's random numbers, if not the default ``RandomStreams(seed, sites, R)`` (the
-        calibration gives blocks of worlds the same numbers, sim.calibrate.BlockStreams).
+        calibration gives blocks of worlds the same numbers, sim.calibrate.BlockStreams). ``initial``: per-world
+        starting ``tension`` and ``grievance`` (site, world) in place of the sites' values, before each world's
+        grievance draw (the world calibration gives blocks of worlds different baselines, sim.calibrate_world).
         ``policies``: stacked sweep points (sim.sweep.stack), one policy per block of R / len(policies) worlds;
         block k's worlds draw the random numbers of a run of that one policy alone. Read levers with ``lever``."""
         seed = config.seed if seed is None else seed
@@ -84,8 +90,9 @@ class PreventiveDiplomacyModel(mesa.Model):
         # (site, world) state blocks; agents hold views of their rows.
         names, sites = list(self.scenario_config.sites), list(self.scenario_config.sites.values())
         col = lambda attr: np.array([[getattr(s, attr)] for s in sites], dtype=FLOAT)  # noqa: E731
-        self.tension = np.repeat(col("initial_tension"), R, axis=1)
-        self.grievance = np.repeat(col("grievance"), R, axis=1)
+        initial = initial or {}
+        self.tension = np.asarray(initial.get("tension", np.repeat(col("initial_tension"), R, axis=1)), dtype=FLOAT)
+        self.grievance = np.asarray(initial.get("grievance", np.repeat(col("grievance"), R, axis=1)), dtype=FLOAT)
         spread = self.scenario_config.grievance_spread
         if spread > 0 and R:
             worlds, site = np.arange(R), np.arange(S)[:, None]
@@ -115,6 +122,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.episode = np.zeros((S, R), dtype=np.int32)
         self.episode_day = np.zeros((S, R), dtype=np.int32)
         self.phase = phase_of(self.tension)
+        self.fighting_at_start = self.phase >= 3  # the year before the run counts as active there (onsets)
         self.phase_up = np.zeros((S, R), dtype=bool)
         # The region as a Mesa network of countries; spill-over runs along its edges.
         graph = nx.Graph()
@@ -124,6 +132,10 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.sites = [Site(self, i, name, self.region[i]) for i, name in enumerate(names)]
         # Each site's neighbours, read off the network's cells (one source for the dashboard and the model).
         self.neighbour_sites = [[c.coordinate for c in site.cell.neighborhood] for site in self.sites]
+        # Many sites (world mode): spill-over as one sparse product, not a loop over sites.
+        self.borders = None
+        if S > SPARSE_SITES:
+            self.borders = sparse.csr_array(nx.to_scipy_sparse_array(graph, nodelist=range(S), dtype=np.int8))
         self.parties = [Party(self, site, side) for site in self.sites for side in (0, 1)]
 
         d, p = self.dyn, self.policy
@@ -141,11 +153,13 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.un = UnitedNations(self, p.roster_size if on else 0, un_leverage)
         self.regional = None
         if self.scenario_config.regional_organisation:
-            ro_leverage = d.regional_legitimacy + 0.5 * d.leverage_incentives * p.financial_incentives
-            self.regional = RegionalOrganisation(
-                self, self.scenario_config.regional_envoys if on else 0, ro_leverage
-            )
+            self.regional = self.regional_organisations(on)
         self.responders = [r for r in (self.un, self.regional) if r is not None]
+        # World mode: the levers change on 1 January of the reform year (§7).
+        world = self.scenario_config.world
+        self.reform_day = NEVER
+        if world.countries and world.reform_year:
+            self.reform_day = (world.reform_year - world.start_year) * DAYS_PER_YEAR + 1
 
         # Outcome accumulators per world (and per site where it matters).
         self.first_escalation = np.full(R, NEVER, dtype=np.int32)
@@ -164,17 +178,62 @@ class PreventiveDiplomacyModel(mesa.Model):
         n_years = -(-self.horizon // DAYS_PER_YEAR)
         self.year_conflict_days = np.zeros((n_years, S, R), dtype=np.int16)
         self.year_war_days = np.zeros((n_years, S, R), dtype=np.int16)
+        # Crisis-days spent waiting for an envoy (requested and ready, none free: the roster queue, §62-64).
+        self.year_waiting_days = np.zeros((n_years, R), dtype=np.int32)
 
         self.aggregates: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _aggregate(name) for name in AGGREGATES}
         )
-        self.measure((self.phase >= 3).any(axis=0), (self.phase >= 4).any(axis=0))
+        armed = self.phase >= 3
+        self.measure(armed.any(axis=0), (self.phase >= 4).any(axis=0), armed, 0)
 
     # -- the schedule ------------------------------------------------------------------------------
+    def regional_organisations(self, on: bool) -> RegionalOrganisation:
+        """The regional organisations as one actor: a single one for a single-crisis scenario, or one per
+        region of a world (``scenario.regions``), each with its own envoys and legitimacy; a site of a
+        region without one is not covered (§22-25, §51-55)."""
+        d, p, sc = self.dyn, self.policy, self.scenario_config
+        incentives = 0.5 * d.leverage_incentives * p.financial_incentives
+        if not sc.regions:
+            return RegionalOrganisation(self, sc.regional_envoys if on else 0, d.regional_legitimacy + incentives)
+        regions = list(sc.regions)
+        site_region = np.array([regions.index(s.region) if s.region in sc.regions else -1
+                                for s in sc.sites.values()])
+        legitimacy = np.array([sc.regions[r].legitimacy for r in regions])
+        leverage = np.where(site_region >= 0, legitimacy[site_region] + incentives, 0.0)
+        envoys = [sc.regions[r].envoys if on else 0 for r in regions]
+        return RegionalOrganisation(self, envoys, leverage, site_region)
+
+    def reform(self) -> None:
+        """The levers change (world mode, ``scenario.world.reform``): later warnings, decisions and deployments
+        follow the new policy; engagements under way keep their dates. The UN's roster grows or shrinks (an
+        envoy already posted finishes its posting)."""
+        from dataclasses import replace
+
+        p = self.policy = replace(self.policy, **self.scenario_config.world.reform)
+        d = self.dyn
+        for obs, base in zip(self.observers.values(), (d.observer_noise_un, d.observer_noise_regional,
+                                                          d.observer_noise_civil_society), strict=True):
+            obs.noise = obs.base_noise(base)
+        self.information = 1.0 - d.information_value * (1.0 - p.early_warning)
+        if p.intervene:
+            un = self.un
+            un.leverage[:] = 0.5 + d.leverage_unity * self.scenario_config.council_unity + (
+                d.leverage_incentives * p.financial_incentives)
+            while len(un.mediators) < p.roster_size:
+                un.mediators.append(Mediator(self, un, len(un.mediators)))
+            un.roster = p.roster_size
+            if self.regional is not None:
+                fresh = self.regional_organisations(True)
+                self.regional.leverage[:] = fresh.leverage
+                fresh.remove()
+
     def step(self) -> None:
         """Advance every replicate world by one day."""
         self.day += 1
+        if self.day == self.reform_day:
+            self.reform()
         self.experience_events()
         self.parties_choose_moves()
         self.update_tension()
@@ -218,7 +277,10 @@ class PreventiveDiplomacyModel(mesa.Model):
             self.tension += np.where(trigger, d.trigger_shock * size * damping, FLOAT(0.0))
             self.events.record(self.day, EventKind.TRIGGER, trigger)
         at_war = self.phase >= 4
-        if self.n_sites > 1 and at_war.any():
+        if self.borders is not None:
+            if at_war.any():
+                self.tension += d.spillover_per_day * (self.borders @ at_war.view(np.int8))
+        elif self.n_sites > 1 and at_war.any():
             # A few sites: a sum over each site's neighbours beats a (BLAS) matrix product.
             for site, neighbours in enumerate(self.neighbour_sites):
                 if neighbours:
@@ -384,6 +446,9 @@ class PreventiveDiplomacyModel(mesa.Model):
         """Each responder takes the steps due today (lag, ladder, roster); envoys adapt their approach."""
         if not self.policy.intervene:
             return
+        if self.policy.budget_usd_per_year > 0 and (self.day - 1) % DAYS_PER_YEAR == 0:
+            for r in self.responders:
+                r.spent[:] = 0.0  # a new calendar year, new money
         for r in self.responders:
             r.act()
             for med in r.mediators:
@@ -446,9 +511,13 @@ class PreventiveDiplomacyModel(mesa.Model):
         year = (self.day - 1) // DAYS_PER_YEAR
         self.year_conflict_days[year] += armed
         self.year_war_days[year] += war
-        self.measure(any_armed, any_war)
+        waiting = 0  # crises (sites) waiting for an envoy of either actor, each counted once
+        if self.policy.intervene:
+            waiting = np.logical_or.reduce([r.waiting for r in self.responders]).sum(axis=0, dtype=np.int32)
+        self.year_waiting_days[year] += waiting
+        self.measure(any_armed, any_war, armed, waiting)
 
-    def measure(self, any_armed: np.ndarray, any_war: np.ndarray) -> None:
+    def measure(self, any_armed: np.ndarray, any_war: np.ndarray, armed: np.ndarray, waiting) -> None:
         """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector."""
         regional = self.regional_tension()
         q = quantiles(regional)
@@ -461,12 +530,15 @@ class PreventiveDiplomacyModel(mesa.Model):
             "share_in_conflict": float(any_armed.mean()),
             "share_at_war": float(any_war.mean()),
             "envoys_deployed": envoys / self.replicates,
+            "sites_in_conflict": float(armed.sum()) / self.replicates,
+            "crises_waiting": float(np.sum(waiting)) / self.replicates,
         }
         self.datacollector.collect(self)
         if len(self.policies) > 1:
-            self.measure_blocks(regional, any_armed, any_war)
+            self.measure_blocks(regional, any_armed, any_war, armed, waiting)
 
-    def measure_blocks(self, regional: np.ndarray, any_armed: np.ndarray, any_war: np.ndarray) -> None:
+    def measure_blocks(self, regional: np.ndarray, any_armed: np.ndarray, any_war: np.ndarray, armed: np.ndarray,
+                       waiting) -> None:
         """Stacked points: each block's aggregates, the very numbers ``measure`` gives a run of that point alone
         (a contiguous slice reduces as the whole array did). ``block_series[name][k]``: point k's column."""
         K, B = len(self.policies), self.block
@@ -488,6 +560,8 @@ class PreventiveDiplomacyModel(mesa.Model):
             "share_in_conflict": any_armed.reshape(K, B).mean(axis=1).tolist(),
             "share_at_war": any_war.reshape(K, B).mean(axis=1).tolist(),
             "envoys_deployed": [int(n) / B for n in envoys],
+            "sites_in_conflict": [float(n) / B for n in armed.reshape(-1, K, B).sum(axis=(0, 2))],
+            "crises_waiting": [float(n) / B for n in np.broadcast_to(waiting, (K * B,)).reshape(K, B).sum(axis=1)],
         }
         if missing := set(AGGREGATES) - set(columns):  # a new aggregate needs its per-block rule here
             raise NotImplementedError(f"measure_blocks: no per-point rule for {sorted(missing)}")
@@ -551,7 +625,8 @@ def quantiles(values: np.ndarray) -> np.ndarray:
 
 #: The per-day aggregates the DataCollector records (tension over the region's highest site).
 AGGREGATES = ("day", "tension_mean", *(f"tension_q{int(q * 100):02d}" for q in QUANTILES),
-              "share_escalated", "share_in_conflict", "share_at_war", "envoys_deployed")
+              "share_escalated", "share_in_conflict", "share_at_war", "envoys_deployed", "sites_in_conflict",
+              "crises_waiting")
 
 
 def _aggregate(name: str):

@@ -47,6 +47,18 @@ def summary_table(s: dict) -> str:
              f"{p['estimate']:5.1f}     [{p['ci_low']:.1f}, {p['ci_high']:.1f}]  "
              f"({p['worlds_prevented']} prevented, {p['worlds_induced']} induced)"),
         ]
+    if (w := s.get("world")) is not None:  # world mode: the record's measures and the roster's queue
+        averted = (cf or {}).get("world", {})
+        rows += [
+            ("", ""),
+            ("countries in armed conflict per year", _mean(w["countries_in_conflict_per_year"])),
+            ("countries at war per year", _mean(w["countries_at_war_per_year"])),
+            ("country onsets per world", _mean(w["country_onsets"])),
+            ("crises waiting for an envoy per day", _mean(w["crises_waiting_per_day"])),
+        ]
+        if averted:
+            rows += [("  fewer countries in conflict per year", _mean(averted["countries_in_conflict_per_year"])),
+                     ("  fewer country onsets per world", _mean(averted["country_onsets"]))]
     rows += [
         ("", ""),
         ("median days to escalation", _or_dash(s["time_to_escalation"]["median"])),

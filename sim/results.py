@@ -115,6 +115,29 @@ def world_outcomes(model) -> dict[str, np.ndarray]:
         "final_infrastructure": model.infrastructure.mean(axis=0).astype(float),
         # The ensemble member whose parameter set the world drew (-1 without parameter uncertainty).
         "member": model.member if model.member is not None else np.full(model.replicates, -1),
+        # Crisis-days spent waiting for an envoy (requested and ready, none free: the roster queue, §62-64).
+        "crisis_days_waiting": model.year_waiting_days.sum(axis=0).astype(float),
+        **country_years(model),
+    }
+
+
+def country_years(model) -> dict[str, np.ndarray]:
+    """Per world, the run's complete years coded as UCDP would (sim.years): mean countries in armed conflict and at
+    war per year, and country onsets (active after a year without; a country fighting on day 1 counts as active
+    the year before). World mode's headline outputs; defined for any scenario (NaN without a complete year)."""
+    from sim.years import MINOR, WAR, code_state, days_in_year
+
+    complete = days_in_year(int(model.horizon)) >= 365
+    state = code_state(model.year_conflict_days[complete], model.year_war_days[complete])  # (Y, S, R)
+    if not state.shape[0]:
+        nan = np.full(model.replicates, np.nan)
+        return {"countries_in_conflict_per_year": nan, "countries_at_war_per_year": nan, "country_onsets": nan}
+    active = state >= MINOR
+    before = np.concatenate([model.fighting_at_start[None], active[:-1]])
+    return {
+        "countries_in_conflict_per_year": active.sum(axis=1).mean(axis=0),
+        "countries_at_war_per_year": (state == WAR).sum(axis=1).mean(axis=0),
+        "country_onsets": (active & ~before).sum(axis=(0, 1)).astype(float),
     }
 
 
@@ -218,8 +241,23 @@ class RunResult:
                 "counterfactual_seconds": self.counterfactual_seconds,
             },
         }
+        if cfg.scenario.world.countries:  # world mode: the record's measures, and the roster's queue (§62-64)
+            out["world"] = {
+                "countries_in_conflict_per_year": mean_interval(o["countries_in_conflict_per_year"]),
+                "countries_at_war_per_year": mean_interval(o["countries_at_war_per_year"]),
+                "country_onsets": mean_interval(o["country_onsets"]),
+                "crises_waiting_per_day": mean_interval(o["crisis_days_waiting"] / cfg.horizon_days),
+                "onsets": mean_interval(o["onsets"]),
+                "settlements": mean_interval(o["settlements"]),
+            }
         if self.twin_outcomes is not None:
             out["counterfactual"] = self._counterfactual()
+            if "world" in out:  # what prevention changed in the world, paired by world (twin minus policy)
+                t = self.twin_outcomes
+                out["counterfactual"]["world"] = {
+                    name: mean_interval(t[name] - o[name])
+                    for name in ("countries_in_conflict_per_year", "countries_at_war_per_year", "country_onsets")
+                }
         if cfg.uncertainty.enabled:
             out["parameter_uncertainty"] = self._parameter_uncertainty()
         out["config"] = asdict(cfg)

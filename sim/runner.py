@@ -12,10 +12,11 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from sim.config import NO_INTERVENTION, RunConfig, ScenarioConfig, load_policy, load_scenario
+from sim.config import NO_INTERVENTION, RunConfig, ScenarioConfig, load_policy, load_scenario, preset_extras
 from sim.model import PreventiveDiplomacyModel
 from sim.results import RunResult, world_outcomes
 from sim.validation import ConfigError, unknown_keys, validate
+from sim.world import world_sites
 from sim.years import counts_of
 
 Progress = Callable[[str, int, int], None]
@@ -36,17 +37,50 @@ def resolve(cfg: Any, policy_overrides: dict | None = None) -> RunConfig:
     # A config that brings its own sites (even none: an empty region is an error, not the generic one) is
     # merged onto an empty scenario, never onto the default's; only a config without them gets the default.
     own_sites = OmegaConf.select(cfg, "scenario.sites", default=_ABSENT) is not _ABSENT
-    node = OmegaConf.structured(RunConfig(scenario=ScenarioConfig()) if own_sites else RunConfig)
+    world = bool(OmegaConf.select(cfg, "scenario.world.countries", default=""))
+    node = OmegaConf.structured(RunConfig(scenario=ScenarioConfig()) if own_sites or world else RunConfig)
     try:
         node = OmegaConf.merge(node, cfg)
         if policy_overrides:
             node = OmegaConf.merge(node, {"policy": dict(policy_overrides)})
         OmegaConf.resolve(node)
+        if world:
+            node.scenario = with_world_sites(node.scenario)
         return OmegaConf.to_object(node)
     except Exception as exc:  # OmegaConf's own errors name the key; keep them, as ConfigError
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError([str(exc).strip().splitlines()[0]]) from exc
+
+
+def with_world_sites(scenario) -> Any:
+    """A world scenario's node with its sites and borders built from its country table (sim.world) and the
+    per-country changes of ``scenario.world.sites`` on top. Sites already built (a resolved world config read
+    again) are kept; any other ``scenario.sites`` entry is refused (a country is changed through world.sites)."""
+    try:
+        sites, borders = world_sites(OmegaConf.to_object(scenario.world))
+    except ValueError as err:
+        raise ConfigError([str(err)]) from None
+    if scenario.sites:
+        if set(scenario.sites) != set(sites):
+            raise ConfigError([f"scenario.sites.{name}: a world's countries come from scenario.world.countries; "
+                               f"change one with scenario.world.sites.NAME.FIELD=VALUE (e.g. "
+                               f"scenario.world.sites.Kenya.grievance=3)" for name in list(scenario.sites)[:3]])
+        return scenario
+    changes = scenario.world.sites
+    if unknown := [name for name in changes if name not in sites]:
+        raise ConfigError([f"scenario.world.sites.{name} is not a country of scenario.world.countries = "
+                           f"{scenario.world.countries!r}" for name in unknown])
+    node = OmegaConf.structured({"s": sites})["s"]
+    for name, change in changes.items():
+        try:
+            node[name] = OmegaConf.merge(node[name], change)
+        except Exception as exc:  # noqa: BLE001 -- an unknown field or a wrong type: name it
+            raise ConfigError([f"scenario.world.sites.{name}: {str(exc).splitlines()[0]}"]) from None
+    scenario.sites = node
+    if not scenario.borders:
+        scenario.borders = borders
+    return scenario
 
 
 def configure(*overrides: str) -> RunConfig:
@@ -59,7 +93,9 @@ def configure(*overrides: str) -> RunConfig:
     for o in overrides:
         try:
             if o.startswith("scenario="):
-                node.scenario = OmegaConf.structured(load_scenario(o.split("=", 1)[1]))
+                name = o.split("=", 1)[1]
+                node.scenario = OmegaConf.structured(load_scenario(name))
+                node = OmegaConf.merge(node, preset_extras(name))  # a world's horizon, replicates, levers
             elif o.startswith("policy="):
                 node.policy = OmegaConf.merge(node.policy, load_policy(o.split("=", 1)[1]))
         except ValueError as err:

@@ -122,8 +122,29 @@ def problems(cfg: RunConfig) -> list[str]:
             )
         elif (p := check_value(f"counterfactual.policy.{key}", value, dict(policy_fields[key].metadata))):
             found.append(p)
+    found += world_problems(cfg, policy_fields)
     if not found and (p := memory_problem(cfg)):
         found.append(p)
+    return found
+
+
+def world_problems(cfg: RunConfig, policy_fields: dict) -> list[str]:
+    """World mode's cross-field rules: the reform names policy levers with allowed values, after the start."""
+    w, found = cfg.scenario.world, []
+    if not w.countries:
+        if w.reform_year or w.reform:
+            found.append("scenario.world.reform_year / reform need a world: set scenario.world.countries (e.g. "
+                         "scenario=world)")
+        return found
+    if w.reform_year and w.reform_year <= w.start_year:
+        found.append(f"scenario.world.reform_year = {w.reform_year} is not after scenario.world.start_year = "
+                     f"{w.start_year}: give a later year, or 0 for no reform")
+    for key, value in w.reform.items():
+        if key not in policy_fields or key == "intervene":
+            allowed = ", ".join(k for k in policy_fields if k != "intervene")
+            found.append(f"scenario.world.reform.{key} is not a lever a reform can change: choose from {allowed}")
+        elif (p := check_value(f"scenario.world.reform.{key}", value, dict(policy_fields[key].metadata))):
+            found.append(p)
     return found
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.config import RunConfig, SiteConfig, walk_params
+from sim.config import RegionConfig, RunConfig, SiteConfig, walk_params
 from sim.model import PreventiveDiplomacyModel
 from sim.runner import resolve
 
@@ -81,10 +81,11 @@ def schema_params() -> dict[str, tuple[object, dict]]:
     for name, value, meta in walk_params(resolve(RunConfig())):
         if "unit" in meta and not name.startswith("scenario.sites."):
             params[name] = (value, meta)
-    site = SiteConfig()
-    for f in fields(SiteConfig):
-        if "unit" in f.metadata:
-            params[f"site.{f.name}"] = (getattr(site, f.name), dict(f.metadata))
+    for prefix, schema in (("site", SiteConfig), ("region", RegionConfig)):
+        default = schema()
+        for f in fields(schema):
+            if "unit" in f.metadata:
+                params[f"{prefix}.{f.name}"] = (getattr(default, f.name), dict(f.metadata))
     return params
 
 
@@ -99,8 +100,8 @@ def step_submodels() -> list[str]:
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id == "self"
         ):
-            names.append(node.func.attr)
-    return names
+            names.append((node.lineno, node.col_offset, node.func.attr))
+    return [name for *_, name in sorted(names)]  # source order (ast.walk goes breadth-first)
 
 
 # -- comparisons -------------------------------------------------------------------------------------------

@@ -42,3 +42,21 @@ def test_sweep_on_a_local_ray_instance(tmp_path):
     again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "2 already done, 0 to simulate" in again.stderr
     assert "Ray Launcher is launching" not in again.stderr + again.stdout
+
+
+def test_a_world_ensemble_runs_on_ray_unchanged(tmp_path):
+    """World mode (issue 10): an ensemble of worlds (two seeds) through the same launcher, world outputs in the
+    table."""
+    sweep = tmp_path / "sweep"
+    args = [
+        sys.executable, "-m", "sim.cli", "-m", "hydra/launcher=ray",
+        "hydra.launcher.ray.init.address=null", "+hydra.launcher.ray.init.num_cpus=2",
+        "+hydra.launcher.ray.init.include_dashboard=false",
+        "scenario=world", "seed=0,1", "replicates=2", "horizon_days=365", "output.plot=false",
+        f"hydra.sweep.dir={sweep}",
+    ]
+    proc = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    df = pd.read_parquet(sweep / "results.parquet")
+    assert sorted(df["seed"]) == [0, 1] and (df["scenario"] == "world").all()
+    assert (df["world.countries_in_conflict_per_year.mean"] > 0).all()

@@ -6,7 +6,8 @@ Standalone (standard library + pandas). Run from anywhere:
 
 PATH defaults to ``../shared/data/ucdp-prio-acd-211.csv`` relative to the repository root. Writes
 ``docs/validation/ucdp_targets.csv`` (columns ``target, value, unit, definition, period, n, ci_low, ci_high``),
-``docs/validation/ucdp_years.csv`` (one row per calendar year: active conflicts, minor, war, onsets) and
+``docs/validation/ucdp_years.csv`` (one row per calendar year: active conflicts, minor, war, onsets; and the same
+counted by country, for the world mode, whose ``world_...`` targets follow the others) and
 ``docs/validation/README.md`` (provenance: dataset, version, citations, definitions, date, sha256 of the input).
 The model never reads the UCDP file at run time; it reads the small committed tables.
 
@@ -42,13 +43,16 @@ TARGETS = HERE / "ucdp_targets.csv"
 YEARS = HERE / "ucdp_years.csv"
 README = HERE / "README.md"
 COLUMNS = ("target", "value", "unit", "definition", "period", "n", "ci_low", "ci_high")
-YEAR_COLUMNS = ("year", "active", "minor", "war", "onsets", "onsets_low_intensity")
+YEAR_COLUMNS = ("year", "active", "minor", "war", "onsets", "onsets_low_intensity", "countries_active",
+                "countries_war", "country_onsets", "country_onsets_low_intensity")
 TYPES = (3, 4)
 DECADES = ((1990, 1999), (2000, 2009), (2010, 2019))
 RECURRENCE_WINDOW = 30  # years
 POST_CONFLICT_WINDOW = 10  # years
 SAME_CONFLICT_WINDOWS = (5, 10)  # years after an episode's end
 PERIOD = (1990, 2019)  # years t of the year-on-year transitions; episodes ending from 1990 for recurrence
+WORLD_PERIOD = (1990, 2010)  # the world mode's default run
+WORLD_DECADES = ((1990, 1999), (2000, 2009))
 Z95 = 1.959963984540054
 
 
@@ -267,19 +271,85 @@ def derive(df: pd.DataFrame) -> list[dict]:
     add("share_episodes_war_first_year",
         ratio_interval(full["war_in_first_year"], [1] * len(full), full["conflict_id"]), "share",
         "share of episodes already at intensity 2 in their first calendar year", span)
+
+    # 10. The world mode: the same record counted by country (after the rows above, which stay as they were).
+    rows.extend(world_rows(df))
+    return rows
+
+
+# -- the world mode: countries, not conflicts --------------------------------------------------------------------
+def country_years(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (country, calendar year) with a type 3-4 conflict active in the country: gwno_loc, year,
+    intensity (the highest of its conflicts that year), onset (not active in year - 1; a country's first year in
+    the data counts, as a conflict's first year does). A multi-country ``gwno_loc`` ("750, 770") counts in each."""
+    d = df[["gwno_loc", "year", "intensity_level"]].copy()
+    d["gwno_loc"] = d["gwno_loc"].astype(str).str.split(",")
+    d = d.explode("gwno_loc")
+    d["gwno_loc"] = d["gwno_loc"].str.strip()
+    cy = d.groupby(["gwno_loc", "year"], as_index=False)["intensity_level"].max()
+    cy = cy.rename(columns={"intensity_level": "intensity"}).sort_values(["gwno_loc", "year"], ignore_index=True)
+    cy["onset"] = (cy["gwno_loc"] != cy["gwno_loc"].shift()) | (cy["year"] != cy["year"].shift() + 1)
+    return cy
+
+
+def world_rows(df: pd.DataFrame) -> list[dict]:
+    """Targets of the world mode (one potential conflict per country): countries with an active type 3-4 conflict
+    per year, at war per year, share of country-years at war, country onsets (all, low-intensity); per decade and
+    over the world's default run 1990-2010."""
+    cy = country_years(df)
+    first, last = int(df["year"].min()), int(df["year"].max())
+    span = range(first, last + 1)
+    active = cy.groupby("year").size().reindex(span, fill_value=0)
+    war = cy[cy["intensity"] == 2].groupby("year").size().reindex(span, fill_value=0)
+    rows: list[dict] = []
+
+    def add(target, stat, unit, definition, period, digits=4):
+        value, n, lo, hi = stat
+        rows.append({"target": target, "value": round(value, digits), "unit": unit, "definition": definition,
+                     "period": period, "n": n, "ci_low": round(lo, digits), "ci_high": round(hi, digits)})
+
+    periods = [(a, b, f"{a}s") for a, b in WORLD_DECADES] + [(*WORLD_PERIOD, f"{WORLD_PERIOD[0]}_{WORLD_PERIOD[1]}")]
+    for a, b, tag in periods:
+        add(f"world_countries_in_conflict_per_year_{tag}", mean_over_years(active.loc[a:b]), "countries/year",
+            "mean number of countries (gwno_loc) with a type 3-4 conflict active per calendar year", f"{a}-{b}", 2)
+    for a, b, tag in periods:
+        add(f"world_countries_at_war_per_year_{tag}", mean_over_years(war.loc[a:b]), "countries/year",
+            "mean number of countries with a type 3-4 conflict at intensity_level 2 per calendar year", f"{a}-{b}", 2)
+    for a, b, tag in periods:
+        r = cy[cy["year"].between(a, b)]
+        add(f"world_share_country_years_at_war_{tag}", ratio_interval(r["intensity"] == 2, [1] * len(r),
+                                                                      r["gwno_loc"]), "share",
+            "share of country-years in conflict (any type 3-4 conflict active) with one at intensity_level 2; "
+            "clustered by country", f"{a}-{b}")
+    for a, b, tag in periods:
+        k = int((cy["onset"] & cy["year"].between(a, b)).sum())
+        add(f"world_country_onsets_{tag}", count_interval(k, b - a + 1), "country onsets",
+            "number of country onsets: a country's first year with a type 3-4 conflict active after >= 1 year "
+            "with none", f"{a}-{b}", 0)
+    for a, b, tag in periods:
+        k = int((cy["onset"] & cy["year"].between(a, b) & (cy["intensity"] == 1)).sum())
+        add(f"world_country_onsets_low_intensity_{tag}", count_interval(k, b - a + 1), "country onsets",
+            "number of country onsets whose first year is at intensity_level 1 (no conflict of the country at war "
+            "that year)", f"{a}-{b}", 0)
     return rows
 
 
 def year_series(df: pd.DataFrame) -> list[dict]:
-    """One row per calendar year: conflicts active, at intensity 1 and 2, onsets (all, low-intensity)."""
+    """One row per calendar year: conflicts active, at intensity 1 and 2, onsets (all, low-intensity); and on a
+    country basis (the world mode): countries with a conflict active, at war, country onsets (all, low-intensity)."""
     ep = episodes(df)
+    cy = country_years(df)
     out = []
     for y in range(int(df["year"].min()), int(df["year"].max()) + 1):
         r = df[df["year"] == y]
         s = ep[ep["start"] == y]
+        c = cy[cy["year"] == y]
         out.append({"year": y, "active": len(r), "minor": int((r["intensity_level"] == 1).sum()),
                     "war": int((r["intensity_level"] == 2).sum()), "onsets": len(s),
-                    "onsets_low_intensity": int((~s["war_in_first_year"]).sum())})
+                    "onsets_low_intensity": int((~s["war_in_first_year"]).sum()),
+                    "countries_active": len(c), "countries_war": int((c["intensity"] == 2).sum()),
+                    "country_onsets": int(c["onset"].sum()),
+                    "country_onsets_low_intensity": int((c["onset"] & (c["intensity"] == 1)).sum())})
     return out
 def to_csv(rows: list[dict], columns=COLUMNS) -> str:
     buf = io.StringIO()
@@ -308,12 +378,13 @@ def readme(rows: list[dict], digest: str, n_rows: int, date: str, input_name: st
 
 `ucdp_targets.csv` holds small, committed targets for pattern-oriented validation (Grimm et al. 2005) of `pdsim`,
 each with its denominator `n` and a 95 % interval; `ucdp_years.csv` holds the per-year series (conflicts active,
-minor, at war, onsets, low-intensity onsets, 1946-2020) for a later world mode. Both are derived by
-`derive_targets.py` from the UCDP/PRIO Armed Conflict Dataset; the model and its tests read only the committed
-tables, never the dataset (which is not part of this repository). `tests/test_patterns.py` checks the tables and,
-when the dataset is present at `../shared/data/ucdp-prio-acd-211.csv`, that re-deriving them reproduces the committed
-files exactly. How the model is held against them, and the calibration of its baseline, are described below
-([Use in the model](#use-in-the-model)); `calibration.csv` and `CALIBRATION.md` hold the committed fit.
+minor, at war, onsets, low-intensity onsets, 1946-2020; and the same counted by country for the world mode).
+Both are derived by `derive_targets.py` from the UCDP/PRIO Armed Conflict Dataset; the model and its tests read
+only the committed tables, never the dataset (which is not part of this repository). `tests/test_patterns.py` and
+`tests/test_world_stats.py` check the tables and, when the dataset is present at
+`../shared/data/ucdp-prio-acd-211.csv`, that re-deriving them reproduces the committed files exactly. How the model
+is held against them, and the calibration of its baseline, are described below ([Use in the
+model](#use-in-the-model)); `calibration.csv` and `CALIBRATION.md` hold the committed fit.
 
 ## Provenance
 
@@ -361,6 +432,16 @@ Re-derive with `python docs/validation/derive_targets.py [PATH] --date YYYY-MM-D
   conflict.
 - **Ever at war:** episodes starting 1947-2020 with at least one intensity-2 year; episodes still active in 2020 are
   counted as observed so far (a lower bound for them).
+- **World mode, by country** (rows `world_...`; columns `countries_active`, `countries_war`, `country_onsets`,
+  `country_onsets_low_intensity` of `ucdp_years.csv`): the world mode has one potential conflict per country, so its
+  targets count countries (`gwno_loc`), not conflicts. A **country-year in conflict** has at least one type 3-4
+  conflict active in the country (several conflicts in one country-year count once; a conflict listed in several
+  locations counts in each); it is **at war** when one of them is at intensity 2. A **country onset** is a
+  country's first year in conflict after at least one year without (a country's first year in the data counts, as a
+  conflict's first year does); **low-intensity** when that year is not at war. Periods: the decades 1990-1999 and
+  2000-2009 and the world's default run, 1990-2010. The share at war is clustered by country. UCDP's location codes
+  are used as they are here; `configs/world/countries.csv` (built by `derive_countries.py`, provenance in
+  `configs/world/README.md`) gives the world's countries and their conflict history before 1990.
 
 ## Denominators and intervals
 
@@ -412,8 +493,12 @@ are those of the same worlds run alone. The best set is re-run with more worlds,
 the fitted values, their plausible ranges (every evaluated set within the 95 % chi-square cut-off of the best) and
 provenance to `calibration.csv`, and the fit per target to `calibration_fit.csv` and `CALIBRATION.md`.
 
-Counts over the world (conflicts active per year, onsets per decade) need a world of many countries and are held
-for a world mode; `ucdp_years.csv` is there for it.
+Counts over the world (conflicts active per year, onsets per decade) need a world of many countries: the world mode
+(about 150 countries, 1990-2010) is held against the `world_...` rows, counted by country as its model is, with
+`sim/world_stats.py` (countries in conflict and at war per year, share of country-years at war, country onsets per
+decade, all and low-intensity, each with a 95 % interval across worlds) and drawn against the per-year series by
+`sim/analysis/world.py`. The record's conflict counts (`active_conflicts_per_year_...`, `onsets_...`) are higher than
+the country counts because a country can hold several conflicts at once (India, Myanmar, Ethiopia).
 
 ## Targets
 

@@ -27,6 +27,12 @@ OUTCOMES = (
     ("war", "P(escalation to war)"),
     ("unresolved", "P(unresolved at the horizon)"),
 )
+#: World mode's curves (every world escalates somewhere): the record's measure and the roster's queue (§62-64).
+WORLD_OUTCOMES = (
+    ("world.countries_in_conflict_per_year", "countries in armed\nconflict per year"),
+    ("world.crises_waiting_per_day", "crises waiting\nfor an envoy per day"),
+    ("warning_to_envoy_gap_days_all_sites", "days from warning\nto envoy"),
+)
 MAX_LINES = 5  # more levels than this on one panel are thinned to the extremes and the middle
 MAX_PANELS = 4
 
@@ -144,7 +150,8 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
                     # ties at the end are stacked in the order the lines run just before it
                     ends.append((xs[-1], ys[-1] + 1e-9 * float(np.nanmean(ys)), style.value_text(line_key, llevel),
                                  st["color"]))
-            percent_axis(ax, top)
+            if est.endswith(".probability"):
+                percent_axis(ax, top)
             if ends and c == ncol - 1:
                 span = ax.get_ylim()[1]
                 placed = style.spread_labels([e[1] for e in ends], 0.07 * span)
@@ -164,7 +171,7 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
                     ax.set_xticks(range(len(cats)), [style.value_text(x, v) for v in cats], rotation=20)
     prov = _provenance(df)
     fig.suptitle(title or f"Outcome against {style.name(x)}", fontsize=11)
-    style.footer(fig, **prov, extra=f"{len(df)} points; bands: 95 % intervals (Wilson){held}")
+    style.footer(fig, **prov, extra=f"{len(df)} points; bands: 95 % intervals (Wilson; normal for means){held}")
     fig.tight_layout(rect=(0, 0.045, 0.93 if line_key else 1, 1))
     return style.save(fig, path)
 

@@ -12,13 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.app.levers import TOOL_LABELS
+# One vocabulary for the report's story (sim.story) and the dashboard's: phases, tools and actors.
+from sim.events import ACTORS
+from sim.story import actor_words, phase_words, tool_words
 
-WHO = {1: "UN", 2: "regional organisation", 3: "civil society"}
-PHASE_WORDS = {
-    "stable": "stable", "dispute": "open dispute", "crisis": "crisis",
-    "armed_conflict": "armed conflict", "war": "war",
-}
 NEVER = np.iinfo(np.int32).max
 
 
@@ -39,15 +36,7 @@ class Line:
 def _phase(value: float) -> str:
     from sim.config import PHASES
 
-    i = int(min(max(value, 0), len(PHASES) - 1))
-    return PHASE_WORDS.get(PHASES[i], PHASES[i].replace("_", " "))
-
-
-def _tool(value: float) -> str:
-    from sim.config import TOOLS
-
-    i = int(value)
-    return TOOL_LABELS.get(TOOLS[i], TOOLS[i]) if 0 <= i < len(TOOLS) else f"rung {i}"
+    return phase_words(int(min(max(value, 0), len(PHASES) - 1)))
 
 
 def _talks(value: float) -> str:
@@ -107,8 +96,9 @@ class Narrator:
         return f", {day - w} days after the first warning" if w < NEVER else ""
 
     def describe(self, day: int, kind: str, site: int, actor: int, value: float) -> Line | None:
-        where, who = self.site_name(site), WHO.get(actor, "an outside actor")
-        the = f"the {who}" if who != "UN" else "the UN"
+        where = self.site_name(site)
+        who = ACTORS[actor] if 0 < actor < len(ACTORS) else "outside actor"
+        the = actor_words(actor) if 0 < actor < len(ACTORS) else "an outside actor"
         text, tone = None, "info"
         if kind == "TRIGGER":
             text, tone = f"a shock (an election, a coup) hits {where}", "bad"
@@ -125,7 +115,7 @@ class Narrator:
             gap = f", {int(day - value)} days after its warning" if value else ""
             text, tone = f"{the} takes its first step in {where}: a statement of concern{gap}", "act"
         elif kind == "RUNG":
-            text, tone = f"{the} steps up in {where} to a {_tool(value)}", "act"
+            text, tone = f"{the} steps up in {where} to {tool_words(int(value))}", "act"
         elif kind == "ENVOY_REQUEST":
             ready = f": one can be on the ground by day {int(value)}" if value > day else ""
             text, tone = f"{the} asks for an envoy for {where}{ready}", "act"

@@ -18,7 +18,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.analysis import style  # noqa: E402
-from sim.analysis.curves import choose_x, order_groups, outcome_curves, percent_axis, varying  # noqa: E402, F401
+from sim.analysis.curves import (  # noqa: E402, F401
+    WORLD_OUTCOMES,
+    choose_x,
+    order_groups,
+    outcome_curves,
+    percent_axis,
+    varying,
+)
 from sim.sweep.plan import load_plan  # noqa: E402
 
 CURVES_FILE = "curves.png"
@@ -70,4 +77,7 @@ def draw_for_sweep(sweep_dir: str | Path, df: pd.DataFrame) -> list[Path]:
     if x is None:
         return []
     groups = order_groups(df, [k for k in varying(df, keys) if k != x])  # lines: the lever that matters most
+    if "world.countries_in_conflict_per_year.mean" in df:  # world mode: escalation is certain somewhere
+        return outcome_curves(df, x, groups, sweep_dir / CURVES_FILE, title=plan.get("title", ""),
+                              outcomes=WORLD_OUTCOMES)[:1]
     return [curves_plot(df, x, groups, sweep_dir / CURVES_FILE, plan.get("title", ""))]

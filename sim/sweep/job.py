@@ -126,6 +126,14 @@ def record_point(cfg: DictConfig, config, summary: dict, wall_seconds: float, st
 
 def point_line(summary: dict) -> str:
     """One line per finished point (a sweep prints this instead of the full summary table)."""
+    if (w := summary.get("world")) is not None:  # world mode: every world escalates somewhere
+        c, q = w["countries_in_conflict_per_year"], w["crises_waiting_per_day"]
+        text = (f"countries in conflict per year {c['mean']:.1f} [{c['ci_low']:.1f}, {c['ci_high']:.1f}], "
+                f"crises waiting for an envoy {q['mean']:.1f}")
+        if cf := summary.get("counterfactual"):
+            a = cf["world"]["countries_in_conflict_per_year"]
+            text += f", {a['mean']:.1f} fewer than without prevention [{a['ci_low']:.1f}, {a['ci_high']:.1f}]"
+        return text
     esc = summary["escalation"]
     text = (f"escalation {100 * esc['probability']:.1f} % "
             f"[{100 * esc['ci_low']:.1f}, {100 * esc['ci_high']:.1f}]")

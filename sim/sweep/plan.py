@@ -94,7 +94,7 @@ def compose_point(load: Callable[[list[str]], DictConfig], overrides: list[str])
     with open_dict(cfg):
         cfg.pop("hydra", None)  # the job sees the config without the hydra node; so must the hash
     config = OmegaConf.to_object(cfg)
-    if not isinstance(config, RunConfig):
+    if not isinstance(config, RunConfig) or config.scenario.world.countries:  # a world builds its sites in resolve
         from sim.runner import resolve
 
         config = resolve(cfg)
