@@ -54,7 +54,7 @@ def stack_key(config: RunConfig) -> str:
     """Points with the same key can share a model: everything but the stackable policy levers is equal."""
     data = asdict(config)
     world = data["scenario"].get("world") or {}
-    if isinstance(world, dict) and world.get("reform"):
+    if isinstance(world, dict) and world.get("reform") and world.get("reform_year"):
         # A reform replaces the policy mid-run (world mode): a stack's levers would not follow it. Alone.
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16] + "-alone"
     data["policy"] = {k: v for k, v in data["policy"].items() if k not in STACKABLE}
@@ -130,6 +130,11 @@ def _stack_of(sweep_dir: Path, overrides: tuple[str, ...]) -> tuple[list[dict], 
     return _PLAN["index"].get(tuple(overrides))
 
 
+def _world(config: RunConfig) -> bool:
+    """Is this a world-mode config (its sites are built from the country table by sim.runner.resolve)?"""
+    return bool(getattr(getattr(config.scenario, "world", None), "countries", None))
+
+
 def fast_resolve(cfg: Any) -> RunConfig:
     """The job's RunConfig: a Hydra-composed config is already typed by the schema, so OmegaConf.to_object
     gives what sim.runner.resolve gives, at a fraction of the cost (the caller checks the config hash)."""
@@ -138,7 +143,7 @@ def fast_resolve(cfg: Any) -> RunConfig:
     node = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
     with open_dict(node):
         config = OmegaConf.to_object(node)
-    if not isinstance(config, RunConfig):
+    if not isinstance(config, RunConfig) or _world(config):  # a world builds its sites in resolve
         from sim.runner import resolve
 
         config = resolve(cfg)
@@ -151,7 +156,7 @@ def fast_twin(config: RunConfig) -> RunConfig:
     from sim.config import NO_INTERVENTION, twin_policy
     from sim.runner import twin_config
 
-    if twin_policy(config.counterfactual) == NO_INTERVENTION:
+    if twin_policy(config.counterfactual) == NO_INTERVENTION and not _world(config):
         return dataclasses.replace(config, policy=dataclasses.replace(config.policy, intervene=False))
     return twin_config(config)
 
