@@ -157,3 +157,16 @@ def test_a_single_run_reads_its_policy_afresh_each_day():
 
     same, changed = outcomes(False), outcomes(True)
     assert {"warning_to_action_days", "final_infrastructure"} & set(_same_outcomes(same, changed))
+
+
+def test_world_mode_stacks_without_a_reform_and_never_with_one():
+    base = ("scenario=world", "replicates=8", "horizon_days=365", "output.plot=false")
+    reformed = [configure(*base, f"policy.warning_to_action_lag_days={d}") for d in (0, 60)]
+    assert stack_key(reformed[0]) != stack_key(reformed[1])  # the reform replaces the policy mid-run
+    plain = [configure(*base, "scenario.world.reform_year=0", f"policy.warning_to_action_lag_days={d}",
+                       f"policy.partnership={p}") for d, p in ((0, 0.1), (60, 0.9))]
+    assert stack_key(plain[0]) == stack_key(plain[1])
+    for c, s in zip(plain, run_stack(plain), strict=True):
+        a = run(c, keep_models=False)
+        assert _same_outcomes(a.outcomes, s.outcomes) == [] and _same_outcomes(a.twin_outcomes, s.twin_outcomes) == []
+        pd.testing.assert_frame_equal(s.timeseries, a.timeseries, check_exact=True)
