@@ -1,8 +1,8 @@
 """Benchmark of the model (not a timed test): whole command and kernel, cost against R, memory, and the
 speed-up over the Mesa model a user would otherwise write (docs/BENCHMARKS.md).
 
-    pdsim-bench              # R = 1,000 / 10,000 / 100,000, the whole command at 10,000, the Mesa reference
-    pdsim-bench --large      # also R = 300,000 (a few minutes): the 300k : 10k cost ratio
+    pdsim-bench              # R = 1,000 / 10,000 / 100,000; whole commands at 10,000 and 100,000; the Mesa reference
+    pdsim-bench --large      # also R = 300,000 (several minutes more): the 300k : 10k cost ratio
     pdsim-bench --quick      # small sizes, a smoke run (no figure in it means anything)
     pdsim-bench --json FILE  # every sample, for docs/BENCHMARKS.md
 
@@ -10,7 +10,7 @@ Every arm is timed several times, the arms interleaved (each round runs them in 
 load drifting on a shared machine hits all of them; the figures are medians. Beside each wall time: user
 and system CPU seconds and minor/major page faults of that run (getrusage deltas), so a reader can tell
 computing from waiting, and allocator traffic (temporaries returned to the OS and faulted in again) from
-arithmetic. The issue's targets (issue 11) are printed beside the figures with "met" or "missed".
+arithmetic. The issue's targets (issue 11) are printed beside the figures with "met" or "MISSED".
 """
 
 from __future__ import annotations
@@ -250,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in commands:
         arms.append(Arm(f"command R={size}", command(size, horizon), 1 if size >= 300_000 else count(size),
                         2 * size * horizon))
+    arms.append(Arm("command R=1, 1 day", command(1, 1), repeats, 2))  # the fixed cost of a command
     interleave(arms)
     load1 = os.getloadavg()
     by = {a.name: a for a in arms}
@@ -262,9 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'arm':<18} " + " ".join(f"{c:>{w}}" for c, w in cols) + "  n")
     for a in arms:
         rss = f"{a.median('maxrss_mb'):6.0f}" if a.samples[0].maxrss_mb is not None else f"{'':6}"
-        unit = " (per world-day)" if a.name == "mesa reference" else ""
-        print(f"  {a.name:<18} {a.median():8.3f} {a.median('user'):7.2f} {a.median('sys'):6.2f} "
-              f"{a.median('minflt'):9.0f} {a.median('majflt'):6.0f} {rss} {a.ns_per_unit():11.0f}  "
+        unit = {"mesa reference": " (per world-day)", "command R=1, 1 day": " (a fixed cost)"}.get(a.name, "")
+        per = "-" if a.name == "command R=1, 1 day" else f"{a.ns_per_unit():.0f}"
+        print(f"  {a.name:<18.18} {a.median():8.3f} {a.median('user'):7.2f} {a.median('sys'):6.2f} "
+              f"{a.median('minflt'):9.0f} {a.median('majflt'):6.0f} {rss} {per:>11}  "
               f"{len(a.samples)}{unit}")
 
     def fresh(size: int, t: str) -> float | None:
@@ -293,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  its model.run() (fresh process)  {own:6.2f} s   {own / cmd.median():.0%} of the command; the rest is "
           "start-up, validation, building, results, files")
     print(f"  model.run() in a warm process    {warm:6.2f} s")
+    fixed = by["command R=1, 1 day"]
+    print(f"  fixed cost: pdsim at R = 1 for one day {fixed.median():.2f} s wall, {fixed.median('cpu'):.2f} s CPU "
+          "(start-up, imports, composing, validating, files)")
 
     ref = by["mesa reference"].ns_per_unit()
     r1 = {t: by[f"{t} R=1"].ns_per_unit() for t in ("policy", "twin")}

@@ -93,7 +93,6 @@ class Country(mesa.Agent):
         self.relief = self.fatigue = 0.0
         self.episode = self.episode_day = 0
         self.been_in_crisis, self.resolved = self.tension >= CRISIS, False
-        self.escalated = False
         self.neighbours: list[Country] = []
         self.parties = [Party(model, self, 0), Party(model, self, 1)]
         self.parties[0].other, self.parties[1].other = self.parties[1], self.parties[0]

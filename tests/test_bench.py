@@ -80,7 +80,7 @@ def test_quick_bench_prints_every_row(capsys):
     assert main(["--quick"]) == 0
     out = capsys.readouterr().out
     for row in ("policy R=200", "twin R=2000", "policy R=1", "twin R=1", "mesa reference", "command R=2000",
-                "cost against R", "whole command against kernel", "its model.run() (fresh process)",
+                "cost against R", "whole command against kernel", "its model.run() (fresh process)", "fixed cost",
                 "speed-up per world-day", "vs Mesa reference", "vs pdsim R = 1", "minor faults, peak"):
         assert row in out, row
 
