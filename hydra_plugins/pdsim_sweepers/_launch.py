@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -81,6 +82,38 @@ def local_workers(launcher: Any) -> int:
     n_jobs = int(settings.get("n_jobs", -1) or -1)
     cores = os.cpu_count() or 1
     return cores + 1 + n_jobs if n_jobs < 0 else n_jobs
+
+
+def warm_local_workers(launcher: Any) -> threading.Thread | None:
+    """Start a local launcher's worker processes now, each importing the model, while this process plans the
+    sweep (about 3 s a worker that would otherwise come after planning; joblib then reuses these workers).
+    Only for joblib with two or more workers; returns the thread to join before launching."""
+    settings = getattr(launcher, "joblib", None)
+    workers = local_workers(launcher)
+    if not isinstance(settings, dict) or workers < 2:
+        return None
+    keys = ("prefer", "require", "timeout", "temp_folder", "max_nbytes", "mmap_mode")
+    kwargs = {k: settings[k] for k in keys if settings.get(k) is not None}
+
+    def warm() -> None:
+        from joblib import Parallel, delayed
+
+        with contextlib.suppress(Exception):  # only a head start: the launch starts its workers anyway
+            Parallel(n_jobs=workers, backend="loky", **kwargs)(delayed(_warm_worker)() for _ in range(workers))
+
+    thread = threading.Thread(target=warm, name="pdsim-warm-workers", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_worker() -> None:
+    from sim.sweep.job import watch_parent
+
+    watch_parent()  # like a job: gone as soon as the sweeping process is
+    import sim.cli  # noqa: F401 -- what every job imports: Hydra, the model, pandas, pyarrow
+    import sim.model  # noqa: F401
+    import sim.results  # noqa: F401
+    import sim.sweep.stack  # noqa: F401
 
 
 # -- the lock --------------------------------------------------------------------------------------
@@ -226,6 +259,8 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     config = sweeper.config
     loader = sweeper.hydra_context.config_loader
     tic = time.perf_counter()
+    os.environ[SWEEP_PID_ENV] = sweep_process_tag()  # local workers watch this process (watch_parent)
+    sweeper._pdsim_warm = warm_local_workers(sweeper.launcher)
     try:
         points = plan_points(PointLoader(loader, config), batch, swept)
     except SweepInputError as err:
@@ -254,7 +289,6 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     except OSError as err:
         fail(f"cannot write to the sweep directory {sweep_dir}: {err.strerror or err}; a sweep records its "
              "plan, rows and table there, so choose a writable hydra.sweep.dir=...")
-    os.environ[SWEEP_PID_ENV] = sweep_process_tag()  # local workers watch this process (watch_parent)
     try:
         with terminate_as_interrupt() as state:
             try:
@@ -297,6 +331,9 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
          f"{already} already done, {len(todo)} to simulate -> {sweep_dir}")
 
     stack_size = plan_sweep_stacks(sweeper, todo, sweep_dir)
+    warm = getattr(sweeper, "_pdsim_warm", None)
+    if warm is not None:
+        warm.join()  # one joblib call at a time
     kept: list[JobReturn] = []  # only failed jobs' returns: a JobReturn per point would pile up
     first = next_job_number(sweep_dir)
     size = sweeper.max_batch_size or LAUNCH_CHUNK
