@@ -9,6 +9,7 @@ Equations and sources: docs/ODD.md, section 7 (submodels), named as the methods 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -196,7 +197,7 @@ class Mediator(mesa.Agent):
         m, w = self.model, self.worlds
         if not w.size:
             return
-        rate = m.dyn.adaptation_rate * m.policy.flexibility
+        rate = m.at(m.by_policy(lambda p: m.dyn.adaptation_rate * p.flexibility, key="adaptation"), w)
         pref = m.local_preference.reshape(-1)[self.cells]
         before = self.approach[w]
         after = before + rate * (pref - before)
@@ -283,6 +284,7 @@ class Responder(mesa.Agent):
         self.wolf = np.zeros(R, dtype=FLOAT)  # recognised false alarms of this actor in each world, fading
         self.pressure = np.zeros((S, R), dtype=FLOAT)
         self.agenda: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+        self._pooling = None  # pool_signals' weights and error
         if isinstance(envoys, int):
             self.mediators = [Mediator(model, self, i) for i in range(envoys)]
         else:  # one roster per region: envoys serve their own region only
@@ -355,20 +357,34 @@ class Responder(mesa.Agent):
         self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * attention * scale
 
     # -- 3. Observation and warning -----------------------------------------------------------
-    def pool_signals(self, own: Observer, partners: list[tuple[Observer, float]]) -> None:
+    def pool_signals(self, own: Observer, partners: list[tuple[Observer, Callable]]) -> None:
         """Precision-weighted pooling of its own signal with partners', each partner's precision
-        weighted by how much of it is shared (0-1); then exponential smoothing."""
-        weights = [own.precision] + [share * o.precision for o, share in partners]
-        total = sum(weights)
-        pooled = own.signal * (weights[0] / total)
-        for w, (o, _) in zip(weights[1:], partners, strict=True):
-            if w > 0:
-                pooled = pooled + o.signal * (w / total)
-        a = self.model.dyn.observer_smoothing
+        weighted by how much of it is shared (0-1, ``share(policy)``); then exponential smoothing."""
+        m = self.model
+        if len(m.policies) == 1:  # from the policy as it is today (play mode may have changed it)
+            *coefs, error = self.pooling(own, partners, m.policy)
+        else:
+            if self._pooling is None:  # per stacked point, as a run of that point computes it
+                n = len(partners) + 2
+                self._pooling = [m.by_policy(lambda p, i=i: self.pooling(own, partners, p)[i]) for i in range(n)]
+            *coefs, error = self._pooling
+        pooled = own.signal * coefs[0]
+        for c, (o, _) in zip(coefs[1:], partners, strict=True):
+            if isinstance(c, np.ndarray) or c > 0:  # a per-world weight of 0 adds an exact 0
+                pooled = pooled + o.signal * c
+        a = m.dyn.observer_smoothing
         self.estimate += a * (pooled - self.estimate)
-        # The standard error of the smoothed estimate (pooled variance x the EWMA's a / (2 - a)).
+        self.estimate_error = error
+
+    @staticmethod
+    def pooling(own: Observer, partners: list[tuple[Observer, Callable]], policy) -> list:
+        """Under one policy: each signal's weight in the pool (own first), then the standard error of the
+        smoothed estimate (pooled variance x the EWMA's a / (2 - a))."""
+        weights = [own.precision] + [share(policy) * o.precision for o, share in partners]
+        total = sum(weights)
+        a = own.model.dyn.observer_smoothing
         variance = sum(w * w / o.precision for w, o in zip(weights, [own, *(p[0] for p in partners)], strict=True))
-        self.estimate_error = np.sqrt(variance / total**2 * a / (2.0 - a))
+        return [weights[0] / total, *(w / total for w in weights[1:]), np.sqrt(variance / total**2 * a / (2.0 - a))]
 
     def issue_warnings(self) -> None:
         """Warn where the estimate exceeds the threshold by ``alarm_margin`` standard errors of the
@@ -396,7 +412,8 @@ class Responder(mesa.Agent):
     def decision_delay(self, cells: np.ndarray) -> np.ndarray:
         """Days from warning to the first step at the newly warned cells: the lever itself; the UN
         adds emergent delays."""
-        return np.full(cells.size, self.model.policy.warning_to_action_lag_days, dtype=np.int32)
+        lag = self.model.lever("warning_to_action_lag_days", cells)
+        return lag.astype(np.int32) if isinstance(lag, np.ndarray) else np.full(cells.size, lag, dtype=np.int32)
 
     # -- 4./5. Decision, deployment and action ---------------------------------------------------
     def deploy_delay(self, cells: np.ndarray) -> np.ndarray:
@@ -405,11 +422,11 @@ class Responder(mesa.Agent):
         m = self.model
         # Keyed by the engagement, not the calendar: acting a day later meets the same funding luck.
         u = m.streams.keyed_uniform(FUNDING, cells, self.actor, self.epoch.reshape(-1)[cells])
-        funding = -np.log1p(-u) * m.dyn.funding_delay_days * (1.0 - m.policy.funding_predictability)
+        funding = -np.log1p(-u) * m.dyn.funding_delay_days * (1.0 - m.lever("funding_predictability", cells))
         return (m.dyn.standby_days + np.rint(funding)).astype(np.int32)
 
     def act(self) -> None:
-        m, day, ladder = self.model, self.model.day, self.model.policy.ladder_days
+        m, day = self.model, self.model.day
         rung = self.rung.reshape(-1)
         start = self.stand_down_false_alarms(self.due("start"))
         if start.size:
@@ -422,14 +439,14 @@ class Responder(mesa.Agent):
             new = start[first[start] == NEVER]
             self.first_action_gap.reshape(-1)[new] = day - self.warn_day.reshape(-1)[new]
             first[start] = np.minimum(first[start], day)
-            self.schedule(day + ladder, "climb", start)
+            self.schedule(day + m.lever("ladder_days", start), "climb", start)
             m.events.record_at(day, EventKind.FIRST_STEP, start, self.actor, self.warn_day.reshape(-1)[start])
         # Every `ladder_days` the response climbs one rung, up to its ceiling. The envoy rung is not
         # climbed but requested: it is reached when an envoy from the roster arrives (`deploy`).
         climb = self.due("climb")
         if climb.size:
             climb = climb[rung[climb] < self.ceiling]
-            self.schedule(day + ladder, "climb", climb)
+            self.schedule(day + m.lever("ladder_days", climb), "climb", climb)
             ready = self.envoy_ready_day.reshape(-1)
             request = climb[(rung[climb] + 1 == ENVOY) & (ready[climb] == NEVER)]
             if request.size:
@@ -587,7 +604,7 @@ class Responder(mesa.Agent):
             cells = np.flatnonzero(resolved)
             self.stage.reshape(-1)[cells] = Stage.SUSTAINING
             self.resolved_day.reshape(-1)[cells] = day
-            self.schedule(day + m.policy.sustainability_days, "wind_down", cells)
+            self.schedule(day + m.lever("sustainability_days", cells), "wind_down", cells)
             m.events.record_at(day, EventKind.RESOLVED, cells, self.actor)
         # A relapse during the sustaining period puts the actor back to work.
         relapse = (self.stage == Stage.SUSTAINING) & (m.tension >= CRISIS)
@@ -598,7 +615,7 @@ class Responder(mesa.Agent):
         if done.size:
             # Only where the resolution that scheduled it still stands (no relapse since).
             still = (self.stage.reshape(-1)[done] == Stage.SUSTAINING) & (
-                self.resolved_day.reshape(-1)[done] == day - m.policy.sustainability_days
+                self.resolved_day.reshape(-1)[done] == day - m.lever("sustainability_days", done)
             )
             done = done[still]
         if done.size:
@@ -647,14 +664,14 @@ class UnitedNations(Responder):
     def handover(self, still_waiting: np.ndarray) -> None:
         """Burden-sharing (§51): a site left waiting may be taken by a free regional envoy."""
         ro = self.model.regional
-        if ro is None or self.model.policy.burden_sharing <= 0 or not still_waiting.any():
+        if ro is None or np.all(self.model.lever("burden_sharing") <= 0) or not still_waiting.any():
             return
         m = self.model
         flat = np.flatnonzero(still_waiting)
         # Keyed by the engagement and the days it has waited, never the calendar day.
         waited = m.day - self.envoy_ready_day.reshape(-1)[flat]
         u = m.streams.keyed_uniform(HANDOVER, flat, self.epoch.reshape(-1)[flat], waited)
-        taken = flat[u < m.policy.burden_sharing]
+        taken = flat[u < m.lever("burden_sharing", flat)]
         share = np.zeros_like(still_waiting)
         share.reshape(-1)[taken] = True
         ro.accept_handover(share, self.warn_day)
@@ -682,7 +699,7 @@ class RegionalOrganisation(Responder):
         for arr in (self.act_day, self.envoy_ready_day):
             arr.reshape(-1)[cells] = day
         self.waiting.reshape(-1)[cells] = True
-        self.schedule(day + m.policy.ladder_days, "climb", cells)
+        self.schedule(day + m.lever("ladder_days", cells), "climb", cells)
         first = self.first_action.reshape(-1)
         new = cells[first[cells] == NEVER]
         self.first_action_gap.reshape(-1)[new] = day - self.warn_day.reshape(-1)[new]

@@ -73,7 +73,14 @@ def run_job(cfg: DictConfig) -> dict | None:
     if point and sweep.already_done(lambda: resolve(cfg), out):  # resume: this point's row is whole
         print(f"point {HydraConfig.get().job.num}: already done ({out})")
         return None
-    result = run(cfg, progress=_Progress(int(cfg.replicates)), keep_models=False)
+    result = None
+    if point:  # a point stacked with its neighbours runs in one model with them (sim.sweep.stack)
+        from sim.sweep.stack import stacked_result
+
+        hc = HydraConfig.get()
+        result = stacked_result(cfg, Path(str(hc.sweep.dir)), tuple(hc.overrides.task))
+    if result is None:
+        result = run(cfg, progress=_Progress(int(cfg.replicates)), keep_models=False)
     summary = result.summary()
     result.save(out, summary)
     if cfg.output.plot:

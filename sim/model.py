@@ -31,9 +31,12 @@ from sim.agents import (
     Site,
     UnitedNations,
 )
+from sim.alloc import keep_freed_memory
 from sim.config import RunConfig, uncertain_coefficients
 from sim.events import EventKind, EventLog
 from sim.streams import GRIEVANCE, PARAMETERS, PREFERENCE, SETTLEMENT, RandomStreams
+
+keep_freed_memory()  # a day's temporaries are reused, not faulted in again (sim.alloc)
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Above this many sites, spill-over runs as a sparse product (a loop over a few sites is cheaper below).
@@ -44,11 +47,14 @@ class PreventiveDiplomacyModel(mesa.Model):
     """Conflict parties, observers, mediators, the UN and a regional organisation in R worlds."""
 
     def __init__(self, config: RunConfig, replicates: int | None = None, seed: int | None = None,
-                 streams: RandomStreams | None = None, initial: dict[str, np.ndarray] | None = None):
+                 streams: RandomStreams | None = None, initial: dict[str, np.ndarray] | None = None,
+                 policies: list | None = None):
         """``streams``: the run's random numbers, if not the default ``RandomStreams(seed, sites, R)`` (the
         calibration gives blocks of worlds the same numbers, sim.calibrate.BlockStreams). ``initial``: per-world
         starting ``tension`` and ``grievance`` (site, world) in place of the sites' values, before each world's
-        grievance draw (the world calibration gives blocks of worlds different baselines, sim.calibrate_world)."""
+        grievance draw (the world calibration gives blocks of worlds different baselines, sim.calibrate_world).
+        ``policies``: stacked sweep points (sim.sweep.stack), one policy per block of R / len(policies) worlds;
+        block k's worlds draw the random numbers of a run of that one policy alone. Read levers with ``lever``."""
         seed = config.seed if seed is None else seed
         super().__init__(rng=seed)
         self.config = config
@@ -58,7 +64,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         S = self.n_sites = len(self.scenario_config.sites)
         self.horizon = config.horizon_days
         self.day = 0
-        self.streams = streams if streams is not None else RandomStreams(seed, S, R)
+        self.policies = list(policies) if policies else [self.policy]
+        self.block = R // len(self.policies)  # worlds per stacked point (R when not stacked)
+        if self.block * len(self.policies) != R:
+            raise ValueError(f"{R} worlds do not split into {len(self.policies)} stacked points")
+        self._levers: dict = {}
+        self.streams = streams if streams is not None else RandomStreams(seed, S, R, block=self.block)
         # Coefficients as float32 scalars: a Python float times a boolean or int8 array would
         # otherwise promote the whole expression to float64 (NumPy 2 promotion rules). Under parameter
         # uncertainty the coefficients with a plausible range become per-world arrays (shape R).
@@ -67,7 +78,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         })
         self.member = None
         if config.uncertainty.enabled:
-            self.member = np.arange(R) % config.uncertainty.members
+            self.member = np.arange(R) % self.block % config.uncertainty.members
             for i, (name, (lo, hi)) in enumerate(sorted(uncertain_coefficients().items())):
                 # Keyed by (member, coefficient), not by world: worlds of one member share a set.
                 u = self.streams.address_uniform(PARAMETERS, self.member, i)
@@ -385,7 +396,33 @@ class PreventiveDiplomacyModel(mesa.Model):
     def coef_at(self, name: str, worlds: np.ndarray):
         """A coefficient for the given worlds: a scalar, or its per-world values under uncertainty."""
         v = getattr(self.dyn, name)
-        return v if np.ndim(v) == 0 else v[worlds]
+        return v[worlds] if isinstance(v, np.ndarray) and v.ndim else v
+
+    def by_policy(self, value_of, key: str | None = None):
+        """``value_of(policy)`` for this run: a scalar when every stacked point agrees (always when not
+        stacked), else one value per world (shape R). Each point's value comes from the same scalar
+        arithmetic as an unstacked run, so stacked worlds see bit-identical numbers. ``key`` caches it in a
+        stack; a single run reads its policy afresh (play mode changes it between steps, sim.app.play)."""
+        if len(self.policies) == 1:
+            return value_of(self.policy)
+        if key is not None and key in self._levers:
+            return self._levers[key]
+        values = [value_of(p) for p in self.policies]
+        value = values[0] if all(v == values[0] for v in values[1:]) else np.repeat(np.asarray(values), self.block)
+        if key is not None:
+            self._levers[key] = value
+        return value
+
+    def lever(self, name: str, cells: np.ndarray | None = None):
+        """A policy lever: a scalar, or its value per world when stacked points differ in it; with ``cells``
+        (flat (site, world) indices, or world indices below R), its value at each of them."""
+        v = self._levers[name] if name in self._levers else self.by_policy(lambda p: getattr(p, name), key=name)
+        return v if cells is None or not isinstance(v, np.ndarray) else v[np.asarray(cells) % self.replicates]
+
+    @staticmethod
+    def at(value, worlds: np.ndarray):
+        """A scalar as is, a per-world array (from ``by_policy``) at ``worlds``."""
+        return value[worlds] if isinstance(value, np.ndarray) and value.ndim else value
 
     # -- 3. Observation and warning ----------------------------------------------------------------
     def observe_and_warn(self) -> None:
@@ -394,13 +431,13 @@ class PreventiveDiplomacyModel(mesa.Model):
         u = self.streams.observation(self.day)
         for obs, z in zip(self.observers.values(), uniform_noise(u), strict=True):
             obs.observe(z)
-        o, share = self.observers, self.policy.information_sharing
+        o, share = self.observers, (lambda p: p.information_sharing)
         # No regional organisation, no regional early warning to share.
         partners = [(o["regional"], share)] if self.regional is not None else []
         self.un.pool_signals(o["un"], [*partners, (o["civil_society"], share)])
         if self.regional is not None:
             # Proximity: the regional organisation always hears civil society (§46, §51).
-            self.regional.pool_signals(o["regional"], [(o["civil_society"], 1.0), (o["un"], share)])
+            self.regional.pool_signals(o["regional"], [(o["civil_society"], lambda p: 1.0), (o["un"], share)])
         for r in self.responders:
             r.issue_warnings()
 
@@ -431,8 +468,8 @@ class PreventiveDiplomacyModel(mesa.Model):
             return
         a, b = self.un.pressure, self.regional.pressure
         hi, lo = np.maximum(a, b), np.minimum(a, b)
-        c = self.policy.coordination
-        self.pressure[...] = hi + lo * (c - self.dyn.mixed_message_penalty * (1.0 - c))
+        self.pressure[...] = hi + lo * self.by_policy(
+            lambda p: p.coordination - self.dyn.mixed_message_penalty * (1.0 - p.coordination), key="coordination")
         np.maximum(self.pressure, 0.0, out=self.pressure)
         self.pressure *= self.scenario_config.party_will  # outsiders can only do so much (§41)
 
@@ -497,6 +534,40 @@ class PreventiveDiplomacyModel(mesa.Model):
             "crises_waiting": float(np.sum(waiting)) / self.replicates,
         }
         self.datacollector.collect(self)
+        if len(self.policies) > 1:
+            self.measure_blocks(regional, any_armed, any_war, armed, waiting)
+
+    def measure_blocks(self, regional: np.ndarray, any_armed: np.ndarray, any_war: np.ndarray, armed: np.ndarray,
+                       waiting) -> None:
+        """Stacked points: each block's aggregates, the very numbers ``measure`` gives a run of that point alone
+        (a contiguous slice reduces as the whole array did). ``block_series[name][k]``: point k's column."""
+        K, B = len(self.policies), self.block
+        if not hasattr(self, "block_series"):
+            self.block_series = {name: [[] for _ in range(K)] for name in AGGREGATES}
+        blocks = regional.reshape(K, B)
+        idx = np.minimum((np.asarray(QUANTILES) * B).astype(int), B - 1)
+        q = np.partition(blocks, idx, axis=1)[:, idx]
+        envoys = np.zeros(K, dtype=np.int64)
+        for r in self.responders:
+            for med in r.mediators:
+                if med.worlds.size:
+                    envoys += np.bincount(med.worlds // B, minlength=K)
+        columns = {
+            "day": [self.day] * K,
+            "tension_mean": blocks.mean(axis=1).tolist(),
+            **{f"tension_q{int(p * 100):02d}": q[:, i].tolist() for i, p in enumerate(QUANTILES)},
+            "share_escalated": (self.first_escalation < NEVER).reshape(K, B).mean(axis=1).tolist(),
+            "share_in_conflict": any_armed.reshape(K, B).mean(axis=1).tolist(),
+            "share_at_war": any_war.reshape(K, B).mean(axis=1).tolist(),
+            "envoys_deployed": [int(n) / B for n in envoys],
+            "sites_in_conflict": [float(n) / B for n in armed.reshape(-1, K, B).sum(axis=(0, 2))],
+            "crises_waiting": [float(n) / B for n in np.broadcast_to(waiting, (K * B,)).reshape(K, B).sum(axis=1)],
+        }
+        if missing := set(AGGREGATES) - set(columns):  # a new aggregate needs its per-block rule here
+            raise NotImplementedError(f"measure_blocks: no per-point rule for {sorted(missing)}")
+        for name, values in columns.items():
+            for k, v in enumerate(values):
+                self.block_series[name][k].append(v)
 
     # -- read-outs -----------------------------------------------------------------------------------
     def regional_tension(self) -> np.ndarray:

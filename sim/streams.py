@@ -34,16 +34,16 @@ _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 
 def _finalise(z: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
     """splitmix64's finaliser, in place on a uint64 array (a bijection with good avalanche)."""
+    # No np.errstate here (it costs more than the arithmetic on small arrays): integer arrays wrap silently.
     tmp = np.empty_like(z) if tmp is None else tmp
-    with np.errstate(over="ignore"):
-        np.right_shift(z, _S30, out=tmp)
-        z ^= tmp
-        z *= _C1
-        np.right_shift(z, _S27, out=tmp)
-        z ^= tmp
-        z *= _C2
-        np.right_shift(z, _S31, out=tmp)
-        z ^= tmp
+    np.right_shift(z, _S30, out=tmp)
+    z ^= tmp
+    z *= _C1
+    np.right_shift(z, _S27, out=tmp)
+    z ^= tmp
+    z *= _C2
+    np.right_shift(z, _S31, out=tmp)
+    z ^= tmp
     return z
 
 
@@ -75,13 +75,19 @@ def _unit(bits: np.ndarray, n_bits: int, dtype=np.float32) -> np.ndarray:
 class RandomStreams:
     """The random numbers of one run: a pure function of (seed, purpose, address)."""
 
-    def __init__(self, seed: int, n_sites: int, n_worlds: int, world_offset: int = 0):
+    def __init__(self, seed: int, n_sites: int, n_worlds: int, world_offset: int = 0, block: int | None = None):
+        """``block``: worlds come in blocks of ``block`` and world ``i`` of every block draws the numbers of world
+        ``i`` of a ``block``-world run (stacked sweep points, sim.sweep.stack: each keeps its own luck)."""
         if n_sites > MAX_SITES:
             raise ValueError(f"at most {MAX_SITES} sites per world, got {n_sites}")
         self.seed = int(seed)
         self._key = _scalar_mix(0xC0FFEE, self.seed)
         self.n_sites, self.n_worlds, self.world_offset = n_sites, n_worlds, int(world_offset)
-        worlds = np.arange(n_worlds, dtype=np.uint64) + np.uint64(self.world_offset)
+        self.block = int(block) if block and block < n_worlds else None
+        worlds = np.arange(n_worlds, dtype=np.uint64)
+        if self.block:
+            worlds %= np.uint64(self.block)
+        worlds += np.uint64(self.world_offset)
         sites = np.arange(n_sites, dtype=np.uint64)
         # The address of every (site, world) cell, pre-multiplied so that a day's salt just adds.
         with np.errstate(over="ignore"):
@@ -96,8 +102,7 @@ class RandomStreams:
         if self._day == day:
             return
         for out, stream in ((self._a, _DAILY_A), (self._b, _DAILY_B)):
-            with np.errstate(over="ignore"):
-                np.add(self._cells, _scalar_mix(self._key, stream, day), out=out)
+            np.add(self._cells, _scalar_mix(self._key, stream, day), out=out)  # arrays wrap: no errstate
             _finalise(out, self._tmp)
         self._day = day
 
@@ -133,7 +138,10 @@ class RandomStreams:
 
     def address_uniform(self, purpose: int, world, site, *counters) -> np.ndarray:
         """As ``keyed_uniform``, by world and site (or any second key, e.g. an envoy's number)."""
-        world = np.asarray(world, dtype=np.uint64) + np.uint64(self.world_offset)
+        world = np.asarray(world, dtype=np.uint64)
+        if self.block:
+            world = world % np.uint64(self.block)
+        world = world + np.uint64(self.world_offset)
         with np.errstate(over="ignore"):
             z = (world * np.uint64(MAX_SITES) + np.asarray(site, dtype=np.uint64)) * _GOLDEN
             z = z + _scalar_mix(self._key, 0xA5, purpose)

@@ -30,8 +30,9 @@ POINT = ["replicates=3000", "horizon_days=365", "output.plot=false"]  # 1-3 s a 
 
 
 def sweep_command(sweep: Path, *extra: str) -> list[str]:
+    # Unstacked (sim.sweep.stack): one point at a time, so the sweep is still running when it is stopped.
     return [sys.executable, "-m", "sim.cli", "-m", LAGS, *POINT, "hydra.launcher.n_jobs=2",
-            f"hydra.sweep.dir={sweep}", *extra]
+            "hydra.sweeper.stack=false", f"hydra.sweep.dir={sweep}", *extra]
 
 
 def rows_in(sweep: Path) -> list[Path]:

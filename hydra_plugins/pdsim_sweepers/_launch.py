@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -41,15 +42,34 @@ def note(message: str) -> None:
     print(f"[pdsim sweep] {message}", file=sys.stderr, flush=True)
 
 
-def batch_joblib_tasks(launcher: Any, n_points: int) -> None:
+def batch_joblib_tasks(launcher: Any, n_points: int, stack_size: int | None = None) -> None:
     """Send joblib workers their points a few at a time rather than one by one.
 
     Hydra's joblib launcher pickles its context, the config and the whole Singleton state with every task;
     joblib's "auto" batching keeps one task per message for jobs of about a second, so each point paid
     that round trip (about 0.15 s, a sixth of a 1,000-world point). Batching shares one pickle per batch
-    (pickle memoises repeated objects), while at least eight batches per worker keep the load even."""
+    (pickle memoises repeated objects), while at least eight batches per worker keep the load even.
+
+    Stacked points (sim.sweep.stack) go one stack per batch: a stack runs as one model in one worker. joblib
+    cuts what it has read ahead into ``n_jobs`` equal batches, and by default reads ahead only
+    ``pre_dispatch = 2 * n_jobs`` tasks at first (batches of 2, not of a stack); with every task read at
+    once (``pre_dispatch="all"``: the launch chunk's points are pickled up front) the cut falls between
+    stacks, whose number the plan makes a multiple of the workers."""
     settings = getattr(launcher, "joblib", None)
-    if not isinstance(settings, dict) or str(settings.get("batch_size", "auto")) != "auto":
+    if not isinstance(settings, dict):
+        return
+    if not hasattr(launcher, "_pdsim_batching"):  # what the user asked for (a stacked launch overrides it)
+        launcher._pdsim_batching = {k: settings.get(k) for k in ("batch_size", "pre_dispatch")}
+    for key, value in launcher._pdsim_batching.items():
+        if value is None:
+            settings.pop(key, None)
+        else:
+            settings[key] = value
+    if stack_size:
+        settings["batch_size"] = stack_size
+        settings["pre_dispatch"] = "all"
+        return
+    if str(settings.get("batch_size", "auto")) != "auto":
         return
     settings["batch_size"] = max(1, n_points // (8 * max(local_workers(launcher), 1)))
 
@@ -62,6 +82,38 @@ def local_workers(launcher: Any) -> int:
     n_jobs = int(settings.get("n_jobs", -1) or -1)
     cores = os.cpu_count() or 1
     return cores + 1 + n_jobs if n_jobs < 0 else n_jobs
+
+
+def warm_local_workers(launcher: Any) -> threading.Thread | None:
+    """Start a local launcher's worker processes now, each importing the model, while this process plans the
+    sweep (about 3 s a worker that would otherwise come after planning; joblib then reuses these workers).
+    Only for joblib with two or more workers; returns the thread to join before launching."""
+    settings = getattr(launcher, "joblib", None)
+    workers = local_workers(launcher)
+    if not isinstance(settings, dict) or workers < 2:
+        return None
+    keys = ("prefer", "require", "timeout", "temp_folder", "max_nbytes", "mmap_mode")
+    kwargs = {k: settings[k] for k in keys if settings.get(k) is not None}
+
+    def warm() -> None:
+        from joblib import Parallel, delayed
+
+        with contextlib.suppress(Exception):  # only a head start: the launch starts its workers anyway
+            Parallel(n_jobs=workers, backend="loky", **kwargs)(delayed(_warm_worker)() for _ in range(workers))
+
+    thread = threading.Thread(target=warm, name="pdsim-warm-workers", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_worker() -> None:
+    from sim.sweep.job import watch_parent
+
+    watch_parent()  # like a job: gone as soon as the sweeping process is
+    import sim.cli  # noqa: F401 -- what every job imports: Hydra, the model, pandas, pyarrow
+    import sim.model  # noqa: F401
+    import sim.results  # noqa: F401
+    import sim.sweep.stack  # noqa: F401
 
 
 # -- the lock --------------------------------------------------------------------------------------
@@ -156,6 +208,38 @@ def stop_local_workers() -> None:
             executor.shutdown(wait=False, kill_workers=True)
 
 
+# -- stacking --------------------------------------------------------------------------------------
+def plan_sweep_stacks(sweeper: Any, todo: list, sweep_dir: Path) -> int | None:
+    """Write which consecutive points run as one model (sim.sweep.stack) and return the launcher's batch size
+    (the stacks' size); None where no two neighbouring points share a model. No stacks at all where the
+    launcher runs each job in a process of its own (Ray, Slurm) or the sweeper says ``stack: false``."""
+    from dataclasses import asdict
+
+    from sim.sweep.stack import LOCAL_LAUNCHERS, clear_stacks, plan_stacks, stack_key, write_stacks
+    from sim.validation import available_memory, memory_estimate
+
+    clear_stacks(sweep_dir)
+    resolved = [getattr(p, "resolved", None) for p in todo]
+    if (not getattr(sweeper, "stack", True) or type(sweeper.launcher).__name__ not in LOCAL_LAUNCHERS
+            or len(todo) < 2 or any(c is None for c in resolved)):
+        return None
+    first = resolved[0]
+    limit = os.environ.get("PDSIM_MEMORY_LIMIT_GB")
+    stacks = plan_stacks([stack_key(c) for c in resolved], [c.replicates for c in resolved],
+                         workers=local_workers(sweeper.launcher),
+                         memory_of=lambda r: memory_estimate(r, len(first.scenario.sites), first.horizon_days),
+                         available=float(limit) * 1e9 if limit else available_memory())
+    sizes = [len(s) for s in stacks if len(s) > 1]
+    # Lone points are listed too: their jobs then skip composing their config and its twin again.
+    write_stacks(sweep_dir, [[{"overrides": list(todo[i].overrides), "hash": todo[i].config_hash,
+                               "policy": asdict(resolved[i].policy)} for i in s] for s in stacks])
+    if not sizes:
+        return None
+    note(f"{sum(sizes)} points run in {len(sizes)} stacks of up to {max(sizes)} (one model each, "
+         "same numbers as one by one)")
+    return max(sizes)
+
+
 # -- the sweep -------------------------------------------------------------------------------------
 def _failures(returns: Sequence[JobReturn]) -> list[JobReturn]:
     return [r for r in returns if getattr(r, "status", None) == JobStatus.FAILED]
@@ -175,6 +259,8 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     config = sweeper.config
     loader = sweeper.hydra_context.config_loader
     tic = time.perf_counter()
+    os.environ[SWEEP_PID_ENV] = sweep_process_tag()  # local workers watch this process (watch_parent)
+    sweeper._pdsim_warm = warm_local_workers(sweeper.launcher)
     try:
         points = plan_points(PointLoader(loader, config), batch, swept)
     except SweepInputError as err:
@@ -203,7 +289,6 @@ def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **pla
     except OSError as err:
         fail(f"cannot write to the sweep directory {sweep_dir}: {err.strerror or err}; a sweep records its "
              "plan, rows and table there, so choose a writable hydra.sweep.dir=...")
-    os.environ[SWEEP_PID_ENV] = sweep_process_tag()  # local workers watch this process (watch_parent)
     try:
         with terminate_as_interrupt() as state:
             try:
@@ -245,6 +330,10 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
     note(f"{len(points)} point{'s' if len(points) != 1 else ''} checked in {checked:.1f} s; "
          f"{already} already done, {len(todo)} to simulate -> {sweep_dir}")
 
+    stack_size = plan_sweep_stacks(sweeper, todo, sweep_dir)
+    warm = getattr(sweeper, "_pdsim_warm", None)
+    if warm is not None:
+        warm.join()  # one joblib call at a time
     kept: list[JobReturn] = []  # only failed jobs' returns: a JobReturn per point would pile up
     first = next_job_number(sweep_dir)
     size = sweeper.max_batch_size or LAUNCH_CHUNK
@@ -254,7 +343,7 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
             with SweepProgress(sweep_dir, first, len(todo), already):
                 for start in range(0, len(todo), size):
                     chunk = todo[start:start + size]
-                    batch_joblib_tasks(sweeper.launcher, len(chunk))
+                    batch_joblib_tasks(sweeper.launcher, len(chunk), stack_size)
                     returns = sweeper.launcher.launch([p.overrides for p in chunk], initial_job_idx=first + start)
                     kept += _failures(returns)
                     del returns

@@ -43,6 +43,8 @@ class DesignSweeperConf:
     #: Accepted so that an experiment's settings for the grid sweeper do not break a design run.
     curve_x: Optional[str] = None  # noqa: UP045
     title: str = ""
+    #: Run neighbouring points that differ only in policy levers as one model (sim.sweep.stack; same numbers).
+    stack: bool = True
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="design", node=DesignSweeperConf, provider="pdsim")
@@ -55,8 +57,10 @@ def _value(x: float, integer: bool) -> str:
 class DesignSweeper(Sweeper):
     def __init__(self, method: str = "lhs", n: int = 20, seed: int = 0, params: dict | None = None,
                  levers: list[str] | None = None, morris_levels: int = 4, second_order: bool = False,
-                 max_batch_size: int | None = None, curve_x: str | None = None, title: str = "") -> None:
+                 max_batch_size: int | None = None, curve_x: str | None = None, title: str = "",
+                 stack: bool = True) -> None:
         self.method, self.n, self.seed = method, n, seed
+        self.stack = stack
         self.params = dict(params or {})
         self.levers_asked = list(levers) if levers else None
         self.morris_levels, self.second_order = morris_levels, second_order

@@ -27,6 +27,8 @@ class GridSweeperConf:
     curve_x: Optional[str] = None  # noqa: UP045
     #: A title for the curves (experiments name their question here).
     title: str = ""
+    #: Run neighbouring points that differ only in policy levers as one model (sim.sweep.stack; same numbers).
+    stack: bool = True
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="grid", node=GridSweeperConf, provider="pdsim")
@@ -34,8 +36,9 @@ ConfigStore.instance().store(group="hydra/sweeper", name="grid", node=GridSweepe
 
 class GridSweeper(BasicSweeper):
     def __init__(self, max_batch_size: int | None = None, params: dict[str, str] | None = None,
-                 curve_x: str | None = None, title: str = "") -> None:
+                 curve_x: str | None = None, title: str = "", stack: bool = True) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
+        self.stack = stack
         self.curve_x = curve_x
         self.title = title
 

@@ -142,6 +142,7 @@ def plan_points(
             values[key] = v
         memory = memory_estimate(config.replicates, len(config.scenario.sites), config.horizon_days)
         points.append(Point(i, list(overrides), label, config_hash(config), values, memory))
+        points[-1].resolved = config  # not a field: kept out of sweep.json (sim.sweep.stack reads it)
     if found:
         # The same mistake at every point is one mistake: show each message once, with its first point.
         seen: dict[str, str] = {}
