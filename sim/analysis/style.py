@@ -4,6 +4,7 @@ with scenario / R / seed / version, and PNG + PDF side by side."""
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,11 @@ def footer(fig, *, scenario: Any = "?", replicates: Any = "?", seed: Any = "?", 
     text = f"scenario {scenario} · R = {r} worlds · seed {seed} · pdsim {version}"
     text += f" · {extra}" if extra else ""
     fig.text(0.01, 0.008, f"{text}\n{NOT_A_FORECAST}", fontsize=6.5, color="#555555", va="bottom")
+
+
+# Saving a PDF subsets its fonts with fontTools, which logs every glyph at INFO: noise in a run's console (Hydra
+# shows INFO), so keep it to warnings.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def save(fig, path: str | Path, dpi: int = 110) -> list[Path]:
