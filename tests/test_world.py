@@ -190,3 +190,19 @@ def test_world_calibration_blocks_equal_their_own_runs():
         own = cw.statistics(model, 1990)
         assert {k: v.value for k, v in stats.items()} == pytest.approx({k: v.value for k, v in own.items()},
                                                                         nan_ok=True)
+
+
+def test_the_calibrated_world_meets_its_fitted_targets_in_a_short_run():
+    """The world preset's baseline (fitted by pdsim-calibrate-world, docs/validation/WORLD_CALIBRATION.md) meets the
+    three 1990s targets it was fitted to by the project's verdict (intervals with the stated tolerance), in a short
+    run of 8 worlds over 1990-1999 with another seed than the fit's."""
+    from sim import calibrate_world as cw
+    from sim import patterns
+
+    config = cw.world_config(8, 10, 7)
+    model = PreventiveDiplomacyModel(config)
+    model.run()
+    rows = {r.target: r for r in patterns.compare(cw.statistics(model, 1990), patterns.load_targets(),
+                                                  patterns.TOLERANCE, cw.FITTED)}
+    assert set(rows) == set(cw.FITTED)
+    assert all(r.verdict == "consistent" for r in rows.values()), {t: (r.verdict, r.model) for t, r in rows.items()}
