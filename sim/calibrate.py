@@ -309,6 +309,17 @@ def commit_label() -> str:
     return f"{commit}+dirty" if dirty and commit != "unknown" else commit
 
 
+def run_provenance(args, result: Fit, search_distance: float) -> dict:
+    """When, from which code, how, and how well a calibration ran (the tail of its provenance columns)."""
+    return {
+        "date": datetime.now(UTC).date().isoformat(), "git_commit": commit_label(),
+        "method": f"scipy.optimize.differential_evolution (popsize {args.popsize}, maxiter {args.maxiter}, "
+                  "Latin-hypercube start, no polish)",
+        "distance": round(result.best.distance, 4), "search_distance": round(search_distance, 4),
+        "evaluations": len(result.evaluations), "tolerance": args.tolerance, "overrides": " ".join(args.overrides),
+    }
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -468,12 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     provenance = {
         "targets_sha256": sha256(patterns.TARGETS_PATH), "scenario": args.scenario, "seed": args.seed,
         "replicates": args.block, "confirm_replicates": args.confirm, "years": args.years,
-        "optimiser_seed": args.opt_seed, "date": datetime.now(UTC).date().isoformat(),
-        "git_commit": commit_label(),
-        "method": f"scipy.optimize.differential_evolution (popsize {args.popsize}, maxiter {args.maxiter}, "
-                  "Latin-hypercube start, no polish)",
-        "distance": round(result.best.distance, 4), "search_distance": round(search_distance, 4),
-        "evaluations": len(result.evaluations), "tolerance": args.tolerance, "overrides": " ".join(args.overrides),
+        "optimiser_seed": args.opt_seed, **run_provenance(args, result, search_distance),
     }
     files = write_outputs(result, Path(args.out), provenance, targets, args.tolerance)
     print(Path(files[2]).read_text(encoding="utf-8"))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +35,9 @@ from sim.calibrate import (
     Fit,
     Parameter,
     UsageError,
-    commit_label,
     fit,
     plain,
+    run_provenance,
     sha256,
 )
 from sim.world import country_grievance, read_countries, starting_tension
@@ -257,11 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     provenance = {
         "targets_sha256": sha256(patterns.TARGETS_PATH), "countries": model.n_sites, "seed": args.seed,
         "block": args.block, "confirm_replicates": args.confirm, "optimiser_seed": args.opt_seed,
-        "date": datetime.now(UTC).date().isoformat(), "git_commit": commit_label(),
-        "method": f"scipy.optimize.differential_evolution (popsize {args.popsize}, maxiter {args.maxiter}, "
-                  "Latin-hypercube start, no polish)",
-        "distance": round(result.best.distance, 4), "search_distance": round(search_distance, 4),
-        "evaluations": len(result.evaluations), "tolerance": args.tolerance, "overrides": " ".join(args.overrides),
+        **run_provenance(args, result, search_distance),
     }
     files = write_outputs(result, Path(args.out), provenance, targets, args.tolerance)
     print(Path(files[2]).read_text(encoding="utf-8"))
