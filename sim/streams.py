@@ -109,7 +109,10 @@ class RandomStreams:
     def trigger(self, day: int) -> np.ndarray:
         """(site, world) uniforms from 32 bits: the day's rare events (triggers, preference shifts)."""
         self._daily(day)
-        return _unit(self._a & np.uint64(0xFFFFFFFF), 32, np.float64).astype(np.float32)
+        # The low 32 bits as a uint32 view (little-endian, as the uint16 views below): the same integers as
+        # ``a & 0xFFFFFFFF``, but uint32 -> float64 converts ten times faster than uint64 -> float64.
+        low = self._a.view(np.uint32).reshape(self.n_sites, self.n_worlds, 2)[..., 0]
+        return _unit(low, 32, np.float64).astype(np.float32)
 
     def parties(self, day: int) -> np.ndarray:
         """(site, side, world) uniforms from 16 bits each: the parties' private noise."""
