@@ -320,9 +320,9 @@ class Responder(mesa.Agent):
         # would give them): a few calls instead of two passes over the cells per distinct day.
         order = np.argsort(days, kind="stable")
         days, cells, epochs = days[order], cells[order], epochs[order]
-        cut = np.flatnonzero(days[1:] != days[:-1]) + 1
-        for day, c, e in zip(days[np.r_[0, cut]].tolist(), np.split(cells, cut), np.split(epochs, cut), strict=True):
-            self.agenda.setdefault(day, []).append((kind, c, e))
+        bounds = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), days.size]
+        for a, b in zip(bounds[:-1], bounds[1:]):  # slices, not np.split (a Python loop of its own)
+            self.agenda.setdefault(int(days[a]), []).append((kind, cells[a:b], epochs[a:b]))
 
     def cancel(self, kind: str, cells: np.ndarray) -> None:
         """Take ``kind`` off the agenda at the flat (site, world) ``cells``, whatever day it was due."""

@@ -141,15 +141,16 @@ class RandomStreams:
 
     def address_uniform(self, purpose: int, world, site, *counters) -> np.ndarray:
         """As ``keyed_uniform``, by world and site (or any second key, e.g. an envoy's number)."""
-        world = np.asarray(world, dtype=np.uint64)
+        # Arrays of at least one dimension throughout: integer arrays wrap silently modulo 2^64, so no
+        # np.errstate is needed (entering one costs more than the arithmetic on the few cells of a day).
+        world = np.array(world, dtype=np.uint64, ndmin=1)
         if self.block:
             world = world % np.uint64(self.block)
         world = world + np.uint64(self.world_offset)
-        with np.errstate(over="ignore"):
-            z = (world * np.uint64(MAX_SITES) + np.asarray(site, dtype=np.uint64)) * _GOLDEN
-            z = z + _scalar_mix(self._key, 0xA5, purpose)
-            z = _finalise(np.array(z, dtype=np.uint64, ndmin=1))
-            for c in counters:
-                z += np.asarray(c, dtype=np.int64).astype(np.uint64) * _GOLDEN
-                z = _finalise(z)
+        z = (world * np.uint64(MAX_SITES) + np.asarray(site, dtype=np.uint64)) * _GOLDEN
+        z = z + _scalar_mix(self._key, 0xA5, purpose)
+        z = _finalise(np.array(z, dtype=np.uint64, ndmin=1))
+        for c in counters:
+            z += np.array(c, dtype=np.int64, ndmin=1).astype(np.uint64) * _GOLDEN
+            z = _finalise(z)
         return ((z >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
