@@ -75,34 +75,50 @@ class Party(mesa.Agent):
         self.move = model.moves[site.index, side]  # -1 conciliate, 0 hold, +1 escalate
 
     @staticmethod
-    def choose_moves(model: PreventiveDiplomacyModel, u: np.ndarray) -> None:
+    def choose_moves(model: PreventiveDiplomacyModel, u: np.ndarray | None = None,
+                     logit: np.ndarray | None = None) -> None:
         """Every party's move in every world at once (the rule above, on the (site, side, world) block).
 
         Ordered logit: propensity z plus logistic noise of scale ``party_noise``; escalate above the
         threshold, conciliate below minus the threshold. The noise is drawn from one uniform ``u`` per
-        party and world by the inverse CDF, log(u / (1 - u)) x scale."""
+        party and world by the inverse CDF, log(u / (1 - u)) x scale; ``logit``: that log-odds already
+        looked up (``RandomStreams.party_logit``, the model's daily path)."""
         m, d = model, model.dyn
-        tension = m.tension[:, None, :]
-        other_last = m.last_moves[:, ::-1, :]
+        if logit is None:
+            logit = np.log(u / (1.0 - u))
+        # The propensity is summed term by term in the order of the rule (float sums depend on it): the
+        # per-site terms first, in (site, world) blocks, then each further term added in place to one
+        # (site, side, world) block. Same arithmetic, a third of the passes and temporaries of one expression.
+        site = m.effective_grievance - CRISIS
+        site *= d.weight_grievance
+        t = m.tension - CRISIS
+        t *= d.weight_tension
+        site += t
+        z = np.multiply(m.last_moves[:, ::-1, :], d.weight_reciprocity)  # the other side's last move
+        z += site[:, None, :]
+        np.multiply(m.war_history, d.conflict_trap, out=t)
+        z += t[:, None, :]
+        np.subtract(m.tension, ARMED_CONFLICT, out=t)
+        np.maximum(t, 0.0, out=t)
+        t *= d.weight_war_cost
+        z -= t[:, None, :]
+        np.multiply(m.fatigue, d.weight_fatigue, out=t)
+        z -= t[:, None, :]
+        np.multiply(m.phase >= 3, d.weight_fighting, out=t)
+        z += t[:, None, :]
         pressure = m.pressure[:, None, :]
         if m.side_factor is not None:  # a biased mediator (Kydd 2003 vs Rauchhaus 2006)
             pressure = pressure * m.side_factor
-        z = (
-            d.weight_grievance * (m.effective_grievance[:, None, :] - CRISIS)
-            + d.weight_tension * (tension - CRISIS)
-            + d.weight_reciprocity * other_last
-            + d.conflict_trap * m.war_history[:, None, :]
-            - d.weight_war_cost * np.maximum(tension - ARMED_CONFLICT, 0.0)
-            - d.weight_fatigue * m.fatigue[:, None, :]
-            + d.weight_fighting * (m.phase >= 3)[:, None, :]
-            - pressure / (1.0 + m.hardening)
-            + d.party_noise * np.log(u / (1.0 - u))
-        )
+        heed = m.hardening + 1.0  # hardened parties heed outsiders less
+        q = np.divide(pressure, heed)
+        z -= q
+        logit *= d.party_noise
+        z += logit
         if m.policy.intervene:
             # Moral hazard: where incentives are on the table, escalating earns a seat and a price. Hardened
             # parties heed outsiders' carrots as little as their sticks: the pull is discounted alike.
             carrots = (d.moral_hazard * FLOAT(m.policy.financial_incentives)) * m.engaged[:, None, :]
-            z += carrots / (1.0 + m.hardening)
+            z += np.divide(carrots, heed, out=q)
             # Coercion provokes the opposition's hard-liners (spoilers).
             z[:, 1, :] += d.coercion_backlash * m.coerced
         cut = d.party_threshold if m.deadlock is None else d.party_threshold + m.deadlock

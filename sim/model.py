@@ -307,8 +307,7 @@ class PreventiveDiplomacyModel(mesa.Model):
     # -- 2. Parties --------------------------------------------------------------------------------
     def parties_choose_moves(self) -> None:
         self.last_moves[...] = self.moves
-        u = self.streams.parties(self.day)
-        Party.choose_moves(self, u)
+        Party.choose_moves(self, logit=self.streams.party_logit(self.day))
 
     def update_tension(self) -> None:
         """Moves, reversion toward the (damped) grievance, noise; then phases and hardening."""

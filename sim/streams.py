@@ -72,6 +72,16 @@ def _unit(bits: np.ndarray, n_bits: int, dtype=np.float32) -> np.ndarray:
     return u
 
 
+def _logit_table() -> np.ndarray:
+    """log(u / (1 - u)) for every 16-bit uniform u = (k + 1/2) / 2^16, k = 0 .. 65535, in float32 as the parties'
+    rule computes it from u (sim.agents.Party.choose_moves): a lookup gives the same bits (checked in tests)."""
+    u = _unit(np.arange(1 << 16, dtype=np.uint16), 16)
+    return np.log(u / (1.0 - u))
+
+
+_LOGIT16 = _logit_table()
+
+
 class RandomStreams:
     """The random numbers of one run: a pure function of (seed, purpose, address)."""
 
@@ -119,6 +129,13 @@ class RandomStreams:
         self._daily(day)
         words = self._a.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
         return np.ascontiguousarray(np.moveaxis(_unit(words[..., 2:4], 16), -1, 1))
+
+    def party_logit(self, day: int) -> np.ndarray:
+        """(site, side, world) log-odds log(u / (1 - u)) of the ``parties`` uniforms, looked up by their 16 bits:
+        the very float32 values computed from ``parties(day)``, without a log (and four passes) a day."""
+        self._daily(day)
+        words = self._a.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
+        return _LOGIT16.take(np.moveaxis(words[..., 2:4], -1, 1))
 
     def tension(self, day: int) -> np.ndarray:
         """(site, world) uniforms from 16 bits: the day's tension noise."""
