@@ -156,7 +156,11 @@ class Observer(mesa.Agent):
         return 1.0 / max(self.noise, 1e-6) ** 2
 
     def observe(self, noise: np.ndarray) -> None:
-        np.add(self.model.tension, self.noise * noise, out=self.signal)
+        if np.result_type(self.noise, noise) == self.signal.dtype:  # float32 throughout: no temporary needed
+            np.multiply(noise, self.noise, out=self.signal)
+            self.signal += self.model.tension
+        else:
+            np.add(self.model.tension, self.noise * noise, out=self.signal)
 
 
 class Mediator(mesa.Agent):

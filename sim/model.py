@@ -312,12 +312,16 @@ class PreventiveDiplomacyModel(mesa.Model):
     def update_tension(self) -> None:
         """Moves, reversion toward the (damped) grievance, noise; then phases and hardening."""
         d = self.dyn
-        u = self.streams.tension(self.day)
-        self.tension += (
-            d.move_step * self.moves.sum(axis=1, dtype=np.int8)
-            + d.reversion * (self.effective_grievance - self.tension)
-            + d.tension_noise * uniform_noise(u)
-        )
+        # move_step x moves + reversion x (grievance - tension) + noise x unit noise, summed in that order in
+        # place (the same float32 sums as one expression, with fewer temporaries).
+        step = np.multiply(self.moves.sum(axis=1, dtype=np.int8), d.move_step)
+        term = np.subtract(self.effective_grievance, self.tension)
+        term *= d.reversion
+        step += term
+        term = uniform_noise16(self.streams.tension_words(self.day), out=term)
+        term *= d.tension_noise
+        step += term
+        self.tension += step
         np.clip(self.tension, 0.0, MAX_TENSION, out=self.tension)
         old = self.phase
         self.phase = self.held_phase(old)
@@ -432,9 +436,9 @@ class PreventiveDiplomacyModel(mesa.Model):
     def observe_and_warn(self) -> None:
         if not self.policy.intervene:
             return  # nobody to warn; the observation stream is independent, so skipping it is CRN-safe
-        u = self.streams.observation(self.day)
-        for obs, z in zip(self.observers.values(), uniform_noise(u), strict=True):
-            obs.observe(z)
+        z = np.empty_like(self.tension)  # one observer's unit noise at a time
+        for obs, k in zip(self.observers.values(), self.streams.observation_words(self.day), strict=True):
+            obs.observe(uniform_noise16(k, out=z))
         o, share = self.observers, (lambda p: p.information_sharing)
         # No regional organisation, no regional early warning to share.
         partners = [(o["regional"], share)] if self.regional is not None else []
@@ -619,6 +623,18 @@ def uniform_noise(u: np.ndarray) -> np.ndarray:
     """Zero-mean, unit-variance noise from uniforms: U(-sqrt 3, sqrt 3). A uniform costs a quarter of a
     Gaussian draw here; after smoothing and summing over days the difference does not matter."""
     return (u - np.float32(0.5)) * np.float32(2.0 * np.sqrt(3.0))
+
+
+#: ``uniform_noise``'s scale over 2^16: a power-of-two rescale is exact, so one product rounds as the two did.
+_NOISE16 = np.float32(2.0 * np.sqrt(3.0)) * np.float32(2.0**-16)
+
+
+def uniform_noise16(k: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``uniform_noise`` of the 16-bit uniforms u = (k + 1/2) / 2^16 (sim.streams), bit for bit, from the words k in
+    two passes: k - 32767.5 is 2^16 (u - 1/2) exactly in float32, and (u - 1/2) x 2 sqrt 3 rounds once."""
+    out = np.subtract(k, FLOAT(32767.5), out=out, dtype=FLOAT)
+    out *= _NOISE16
+    return out
 
 
 def quantiles(values: np.ndarray) -> np.ndarray:

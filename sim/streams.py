@@ -148,6 +148,17 @@ class RandomStreams:
         words = self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
         return np.moveaxis(_unit(words[..., 1:4], 16), -1, 0)
 
+    def observation_words(self, day: int) -> np.ndarray:
+        """(observer, site, world) views of the 16-bit words k behind ``observation`` (u = (k + 1/2) / 2^16)."""
+        self._daily(day)
+        words = self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
+        return np.moveaxis(words[..., 1:4], -1, 0)
+
+    def tension_words(self, day: int) -> np.ndarray:
+        """(site, world) view of the 16-bit words k behind ``tension`` (u = (k + 1/2) / 2^16)."""
+        self._daily(day)
+        return self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)[..., 0]
+
     # -- keyed draws for rare decisions -----------------------------------------------------------
     def keyed_uniform(self, purpose: int, cells: np.ndarray, *counters) -> np.ndarray:
         """Float64 uniforms on (0, 1) at flat (site, world) ``cells`` (index site * R + world), keyed by
