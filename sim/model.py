@@ -530,15 +530,17 @@ class PreventiveDiplomacyModel(mesa.Model):
         regional = self.regional_tension()
         q = quantiles(regional)
         envoys = sum(med.worlds.size for r in self.responders for med in r.mediators)
+        R = self.replicates
+        # Shares as count / R: the same correctly rounded quotient as a boolean mean, without a float64 pass.
         self.aggregates = {
             "day": self.day,
             "tension_mean": float(regional.mean()),
             **{f"tension_q{int(p * 100):02d}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
-            "share_escalated": float((self.first_escalation < NEVER).mean()),
-            "share_in_conflict": float(any_armed.mean()),
-            "share_at_war": float(any_war.mean()),
-            "envoys_deployed": envoys / self.replicates,
-            "sites_in_conflict": float(armed.sum()) / self.replicates,
+            "share_escalated": np.count_nonzero(self.first_escalation < NEVER) / R,
+            "share_in_conflict": np.count_nonzero(any_armed) / R,
+            "share_at_war": np.count_nonzero(any_war) / R,
+            "envoys_deployed": envoys / R,
+            "sites_in_conflict": float(np.count_nonzero(armed)) / R,
             "crises_waiting": float(np.sum(waiting)) / self.replicates,
         }
         self.datacollector.collect(self)
