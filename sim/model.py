@@ -642,7 +642,29 @@ def uniform_noise16(k: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 def quantiles(values: np.ndarray) -> np.ndarray:
     """The QUANTILES of ``values`` (nearest rank; faster than np.quantile here)."""
     idx = np.minimum((np.asarray(QUANTILES) * values.size).astype(int), values.size - 1)
+    if values.size >= 4096 and values.dtype == np.float32:
+        bits = values.view(np.int32)
+        if bits.min() >= 0:  # no negative value, no -0.0: the bits order as the values do
+            return bucket_ranks(values, bits, idx)
     return np.partition(values, idx)[idx]  # a partial sort: only the five ranks are placed
+
+
+def bucket_ranks(values: np.ndarray, bits: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The values at ``ranks`` of the sorted non-negative float32 ``values`` (``bits``: their int32 view): a
+    histogram of the top 13 bits (exponent and 4 of the mantissa, in value order) says which bucket holds each
+    rank, and only those few buckets are partitioned. The same values as a partition of the whole array, at
+    half its cost on 10,000 worlds (a day's quantiles took as long as a day's tension update)."""
+    bucket = bits >> 19
+    end = np.cumsum(np.bincount(bucket))  # ranks below the end of each bucket
+    out = np.empty(ranks.size, dtype=values.dtype)
+    last, sel, start = -1, values[:0], 0
+    for j, (r, b) in enumerate(zip(ranks.tolist(), np.searchsorted(end, ranks, side="right").tolist(), strict=True)):
+        if b != last:
+            last, sel = b, values[bucket == b]
+            start = int(end[b]) - sel.size
+            sel.partition(sorted({x - start for x in ranks.tolist() if start <= x < start + sel.size}))
+        out[j] = sel[r - start]
+    return out
 
 
 #: The per-day aggregates the DataCollector records (tension over the region's highest site).
