@@ -342,25 +342,36 @@ class PreventiveDiplomacyModel(mesa.Model):
         stays in it until tension falls below ``conflict_exit_tension`` (or the fighting ends, see
         ``end_or_fall_back``); a war stays a war until tension falls below ``war_exit_tension`` (or it falls
         back). UCDP counts conflict-years: a day's lull is not peace."""
-        d = self.dyn
         phase = phase_of(self.tension)
-        fighting = (old >= 3) & (phase < 3) & (self.tension >= d.conflict_exit_tension)
-        phase[fighting] = 3
-        phase[(old == 4) & (phase < 4) & (self.tension >= d.war_exit_tension)] = 4
+        held = np.flatnonzero(old >= 3)  # only where there was fighting yesterday (a few per cent of sites)
+        if held.size:
+            flat, worlds = phase.reshape(-1), held % self.replicates
+            tension = self.tension.reshape(-1)[held]
+            flat[held[(flat[held] < 3) & (tension >= self.coef_at("conflict_exit_tension", worlds))]] = 3
+            flat[held[(old.reshape(-1)[held] == 4) & (flat[held] < 4)
+                      & (tension >= self.coef_at("war_exit_tension", worlds))]] = 4
         return phase
 
     def count_fighting(self, old_phase: np.ndarray) -> None:
         """War-weariness grows with each day of fighting (a day of war counts double) and fades in
         peace; a new armed-conflict episode starts when fighting resumes (Zartman; Collier & Hoeffler)."""
         d = self.dyn
-        fighting = self.phase >= 3
-        onset = fighting & (old_phase < 3)
-        self.episode += onset
-        self.onsets += onset.sum(axis=0, dtype=np.int32)
-        self.episode_day[onset] = 0
-        self.episode_day += fighting
-        self.fatigue *= np.where(fighting, FLOAT(1.0), FLOAT(1.0) - FLOAT(1.0) / d.fatigue_memory_days)
-        self.fatigue += (fighting.astype(FLOAT) + (self.phase >= 4)) * FLOAT(1.0 / DAYS_PER_YEAR)
+        # At the cells in fighting only (a few per cent): the rest of the block would add exact zeros.
+        cells = np.flatnonzero(self.phase >= 3)
+        onset = cells[old_phase.reshape(-1)[cells] < 3]
+        self.episode.reshape(-1)[onset] += 1
+        np.add.at(self.onsets, onset % self.replicates, 1)
+        episode_day = self.episode_day.reshape(-1)
+        episode_day[onset] = 0
+        episode_day[cells] += 1
+        # Weariness fades where there is no fighting (x 1 where there is: those cells keep their value) ...
+        fatigue = self.fatigue.reshape(-1)
+        kept = fatigue[cells]
+        self.fatigue *= FLOAT(1.0) - FLOAT(1.0) / d.fatigue_memory_days
+        fatigue[cells] = kept
+        # ... and grows by a day of fighting, two of war: (1 + at war) x 1/365, as (1 or 2) x a float32 is exact.
+        war = self.phase.reshape(-1)[cells] >= 4
+        fatigue[cells] += (war + FLOAT(1.0)) * FLOAT(1.0 / DAYS_PER_YEAR)
 
     # -- 2b. The conflict life cycle -------------------------------------------------------------------
     def end_or_fall_back(self) -> None:
