@@ -506,15 +506,20 @@ class PreventiveDiplomacyModel(mesa.Model):
         if self.policy.intervene:
             for r in self.responders:
                 engaged |= r.sustain_or_wind_down()
-        # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72).
-        self.infrastructure += d.infrastructure_growth * engaged * (1.0 - self.infrastructure)
+        # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72): grown
+        # at the engaged cells only (elsewhere growth x 0 adds an exact zero).
+        cells = np.flatnonzero(engaged)
+        if cells.size:
+            infra = self.infrastructure.reshape(-1)
+            infra[cells] += self.coef_at("infrastructure_growth", cells % self.replicates) * (1.0 - infra[cells])
         self.infrastructure -= d.infrastructure_decay * self.infrastructure
         # Relapse: back into crisis after the critical moment had passed.
+        crisis = self.tension >= CRISIS
         self.resolved |= self.been_in_crisis & (self.tension < d.resolution_tension)
-        relapse = self.resolved & (self.tension >= CRISIS)
+        relapse = self.resolved & crisis
         self.relapses += relapse.sum(axis=0, dtype=np.int32)
         self.resolved &= ~relapse
-        self.been_in_crisis |= self.tension >= CRISIS
+        self.been_in_crisis |= crisis
         self.events.record(self.day, EventKind.RELAPSE, relapse)
 
     # -- 7. Bookkeeping ------------------------------------------------------------------------------
