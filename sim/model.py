@@ -285,12 +285,14 @@ class PreventiveDiplomacyModel(mesa.Model):
         if self.borders is not None:
             if at_war.any():
                 self.tension += d.spillover_per_day * (self.borders @ at_war.view(np.int8))
-        elif self.n_sites > 1 and at_war.any():
-            # A few sites: a sum over each site's neighbours beats a (BLAS) matrix product.
+        elif self.n_sites > 1 and (worlds := np.flatnonzero(at_war.any(axis=0))).size:
+            # A few sites: a sum over each site's neighbours beats a (BLAS) matrix product. Only in the worlds
+            # with a war somewhere (elsewhere it would add exact zeros).
+            spill = self.coef_at("spillover_per_day", worlds)
             for site, neighbours in enumerate(self.neighbour_sites):
                 if neighbours:
-                    wars = at_war[neighbours].sum(axis=0, dtype=np.int8)
-                    self.tension[site] += d.spillover_per_day * wars
+                    wars = at_war[neighbours][:, worlds].sum(axis=0, dtype=np.int8)
+                    self.tension[site, worlds] += spill * wars
         np.multiply(self.grievance, damping, out=self.effective_grievance)
         # A settlement addresses part of the grievance for a while (power-sharing, a new constitution); the
         # relief fades over years (Walter 2011: many settlements do not hold).

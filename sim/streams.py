@@ -123,7 +123,11 @@ class RandomStreams:
         # The low 32 bits as a uint32 view (little-endian, as the uint16 views below): the same integers as
         # ``a & 0xFFFFFFFF``, but uint32 -> float64 converts ten times faster than uint64 -> float64.
         low = self._a.view(np.uint32).reshape(self.n_sites, self.n_worlds, 2)[..., 0]
-        return _unit(low, 32, np.float64).astype(np.float32)
+        # float32((k + 1/2) / 2^32) in two passes: k + 1/2 (exact in float64) rounded once to float32, then an
+        # exact power-of-two scale (rounding commutes with it): the value of _unit(low, 32, float64) in float32.
+        u = np.add(low, 0.5, out=np.empty(low.shape, dtype=np.float32), dtype=np.float64)
+        u *= np.float32(2.0**-32)
+        return u
 
     def parties(self, day: int) -> np.ndarray:
         """(site, side, world) uniforms from 16 bits each: the parties' private noise."""
