@@ -117,16 +117,10 @@ class Party(mesa.Agent):
         if m.policy.intervene:
             # Moral hazard: where incentives are on the table, escalating earns a seat and a price. Hardened
             # parties heed outsiders' carrots as little as their sticks: the pull is discounted alike.
-            # Both added at the few cells where they apply (elsewhere the block would add exact zeros).
-            R = m.replicates
-            site, world = np.divmod(np.flatnonzero(m.engaged), R)
-            if site.size:
-                carrots = m.coef_at("moral_hazard", world) * FLOAT(m.policy.financial_incentives)
-                z[site, :, world] += np.reshape(carrots, (-1, 1)) / heed[site, :, world]
+            carrots = (d.moral_hazard * FLOAT(m.policy.financial_incentives)) * m.engaged[:, None, :]
+            z += np.divide(carrots, heed, out=q)
             # Coercion provokes the opposition's hard-liners (spoilers).
-            site, world = np.divmod(np.flatnonzero(m.coerced), R)
-            if site.size:
-                z[site, 1, world] += m.coef_at("coercion_backlash", world)
+            z[:, 1, :] += d.coercion_backlash * m.coerced
         cut = d.party_threshold if m.deadlock is None else d.party_threshold + m.deadlock
         np.subtract(z > cut, z < -cut, out=m.moves, dtype=np.int8)
 

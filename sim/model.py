@@ -285,14 +285,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         if self.borders is not None:
             if at_war.any():
                 self.tension += d.spillover_per_day * (self.borders @ at_war.view(np.int8))
-        elif self.n_sites > 1 and (worlds := np.flatnonzero(at_war.any(axis=0))).size:
-            # A few sites: a sum over each site's neighbours beats a (BLAS) matrix product. Only in the worlds
-            # with a war somewhere (elsewhere it would add exact zeros).
-            spill = self.coef_at("spillover_per_day", worlds)
+        elif self.n_sites > 1 and at_war.any():
+            # A few sites: a sum over each site's neighbours beats a (BLAS) matrix product.
             for site, neighbours in enumerate(self.neighbour_sites):
                 if neighbours:
-                    wars = at_war[neighbours][:, worlds].sum(axis=0, dtype=np.int8)
-                    self.tension[site, worlds] += spill * wars
+                    wars = at_war[neighbours].sum(axis=0, dtype=np.int8)
+                    self.tension[site] += d.spillover_per_day * wars
         np.multiply(self.grievance, damping, out=self.effective_grievance)
         # A settlement addresses part of the grievance for a while (power-sharing, a new constitution); the
         # relief fades over years (Walter 2011: many settlements do not hold).
@@ -344,14 +342,11 @@ class PreventiveDiplomacyModel(mesa.Model):
         stays in it until tension falls below ``conflict_exit_tension`` (or the fighting ends, see
         ``end_or_fall_back``); a war stays a war until tension falls below ``war_exit_tension`` (or it falls
         back). UCDP counts conflict-years: a day's lull is not peace."""
+        d = self.dyn
         phase = phase_of(self.tension)
-        held = np.flatnonzero(old >= 3)  # only where there was fighting yesterday (a few per cent of sites)
-        if held.size:
-            flat, worlds = phase.reshape(-1), held % self.replicates
-            tension = self.tension.reshape(-1)[held]
-            flat[held[(flat[held] < 3) & (tension >= self.coef_at("conflict_exit_tension", worlds))]] = 3
-            flat[held[(old.reshape(-1)[held] == 4) & (flat[held] < 4)
-                      & (tension >= self.coef_at("war_exit_tension", worlds))]] = 4
+        fighting = (old >= 3) & (phase < 3) & (self.tension >= d.conflict_exit_tension)
+        phase[fighting] = 3
+        phase[(old == 4) & (phase < 4) & (self.tension >= d.war_exit_tension)] = 4
         return phase
 
     def count_fighting(self, old_phase: np.ndarray) -> None:
@@ -508,12 +503,10 @@ class PreventiveDiplomacyModel(mesa.Model):
         if self.policy.intervene:
             for r in self.responders:
                 engaged |= r.sustain_or_wind_down()
-        # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72): grown
-        # at the engaged cells only (elsewhere growth x 0 adds an exact zero).
-        cells = np.flatnonzero(engaged)
-        if cells.size:
-            infra = self.infrastructure.reshape(-1)
-            infra[cells] += self.coef_at("infrastructure_growth", cells % self.replicates) * (1.0 - infra[cells])
+        # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72). Nowhere
+        # engaged (the twin), growth x 0 would add exact zeros: skipped.
+        if engaged.any():
+            self.infrastructure += d.infrastructure_growth * engaged * (1.0 - self.infrastructure)
         self.infrastructure -= d.infrastructure_decay * self.infrastructure
         # Relapse: back into crisis after the critical moment had passed.
         crisis = self.tension >= CRISIS
