@@ -330,12 +330,17 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.events.record(self.day, EventKind.PHASE_UP, up, 0, self.phase)
         self.events.record(self.day, EventKind.PHASE_DOWN, down, 0, self.phase)
         in_crisis = self.tension >= CRISIS
-        bloodshed = up & (self.phase >= 3) & (old < 3)
+        # Blood is shed where armed conflict breaks out: the cells in fighting that were not the day before
+        # (found among the few cells in fighting, not by three passes over the block).
+        fighting = np.flatnonzero(self.phase >= 3)
+        onset = fighting[old.reshape(-1)[fighting] < 3]
+        bloodshed = np.zeros(self.phase.shape, dtype=bool)
+        bloodshed.reshape(-1)[onset] = True
         stable = self.tension < 1.0
         Party.harden(self, in_crisis, bloodshed, stable)
         # War leaves a trace: the conflict trap raises later risk (§29).
         self.war_history |= self.phase >= 4
-        self.count_fighting(old)
+        self.count_fighting(old, fighting, onset)
 
     def held_phase(self, old: np.ndarray) -> np.ndarray:
         """The phase from tension, with fighting that persists: once armed conflict has broken out a site
@@ -349,13 +354,15 @@ class PreventiveDiplomacyModel(mesa.Model):
         phase[(old == 4) & (phase < 4) & (self.tension >= d.war_exit_tension)] = 4
         return phase
 
-    def count_fighting(self, old_phase: np.ndarray) -> None:
+    def count_fighting(self, old_phase: np.ndarray, cells: np.ndarray | None = None,
+                       onset: np.ndarray | None = None) -> None:
         """War-weariness grows with each day of fighting (a day of war counts double) and fades in
         peace; a new armed-conflict episode starts when fighting resumes (Zartman; Collier & Hoeffler)."""
         d = self.dyn
         # At the cells in fighting only (a few per cent): the rest of the block would add exact zeros.
-        cells = np.flatnonzero(self.phase >= 3)
-        onset = cells[old_phase.reshape(-1)[cells] < 3]
+        if cells is None:  # the flat cells in fighting, and those where it broke out today
+            cells = np.flatnonzero(self.phase >= 3)
+            onset = cells[old_phase.reshape(-1)[cells] < 3]
         self.episode.reshape(-1)[onset] += 1
         np.add.at(self.onsets, onset % self.replicates, 1)
         episode_day = self.episode_day.reshape(-1)
