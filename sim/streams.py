@@ -103,18 +103,20 @@ class RandomStreams:
         # The address of every (site, world) cell, pre-multiplied so that a day's salt just adds.
         with np.errstate(over="ignore"):
             self._cells = (worlds[None, :] * np.uint64(MAX_SITES) + sites[:, None]) * _GOLDEN
-        self._a = np.empty((n_sites, n_worlds), dtype=np.uint64)
-        self._b = np.empty_like(self._a)
-        self._tmp = np.empty_like(self._a)
+        # Both daily words of every cell in one block, hashed together (half the NumPy calls of one per stream).
+        self._words = np.empty((2, n_sites, n_worlds), dtype=np.uint64)
+        self._a, self._b = self._words
+        self._tmp = np.empty_like(self._words)
         self._day = None
 
     # -- daily noise --------------------------------------------------------------------------------
     def _daily(self, day: int) -> None:
         if self._day == day:
             return
-        for out, stream in ((self._a, _DAILY_A), (self._b, _DAILY_B)):
-            np.add(self._cells, _scalar_mix(self._key, stream, day), out=out)  # arrays wrap: no errstate
-            _finalise(out, self._tmp)
+        salts = np.array([_scalar_mix(self._key, _DAILY_A, day), _scalar_mix(self._key, _DAILY_B, day)],
+                         dtype=np.uint64).reshape(2, 1, 1)
+        np.add(self._cells, salts, out=self._words)  # arrays wrap: no errstate
+        _finalise(self._words, self._tmp)
         self._day = day
 
     def trigger(self, day: int) -> np.ndarray:
