@@ -394,12 +394,15 @@ class Responder(mesa.Agent):
                 n = len(partners) + 2
                 self._pooling = [m.by_policy(lambda p, i=i: self.pooling(own, partners, p)[i]) for i in range(n)]
             *coefs, error = self._pooling
+        # In place on the one pooled block (its dtype is already that of every sum below): fewer temporaries.
         pooled = own.signal * coefs[0]
         for c, (o, _) in zip(coefs[1:], partners, strict=True):
             if isinstance(c, np.ndarray) or c > 0:  # a per-world weight of 0 adds an exact 0
-                pooled = pooled + o.signal * c
-        a = m.dyn.observer_smoothing
-        self.estimate += a * (pooled - self.estimate)
+                term = o.signal * c
+                pooled = np.add(pooled, term, out=pooled if term.dtype == pooled.dtype else None)
+        pooled -= self.estimate
+        pooled *= m.dyn.observer_smoothing
+        self.estimate += pooled
         self.estimate_error = error
 
     @staticmethod
