@@ -365,8 +365,11 @@ class Responder(mesa.Agent):
         if not mine:
             return _NO_CELLS
         entries[:] = [e for e in entries if e[0] != kind]
-        cells = np.concatenate([e[1] for e in mine])
-        epochs = np.concatenate([e[2] for e in mine])
+        if len(mine) == 1:  # one batch due (the common case): no concatenation needed
+            _, cells, epochs = mine[0]
+        else:
+            cells = np.concatenate([e[1] for e in mine])
+            epochs = np.concatenate([e[2] for e in mine])
         return cells[self.epoch.reshape(-1)[cells] == epochs]
 
     def _cells_mask(self, cells: np.ndarray) -> np.ndarray:

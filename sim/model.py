@@ -498,7 +498,7 @@ class PreventiveDiplomacyModel(mesa.Model):
 
     def update_credibility(self) -> None:
         """Envoys gain credibility where the parties conciliate, lose it where a phase is crossed (§61)."""
-        progress = self.moves.sum(axis=1) < 0
+        progress = self.moves.sum(axis=1, dtype=np.int8) < 0  # -2 .. 2: int8 holds it (not an int64 block)
         for r in self.responders:
             for med in r.mediators:
                 med.update_credibility(progress, self.phase_up)
