@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import mesa
@@ -341,7 +342,7 @@ class Responder(mesa.Agent):
         order = np.argsort(days, kind="stable")
         days, cells, epochs = days[order], cells[order], epochs[order]
         bounds = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), days.size]
-        for a, b in zip(bounds[:-1], bounds[1:]):  # slices, not np.split (a Python loop of its own)
+        for a, b in pairwise(bounds):  # slices, not np.split (a Python loop of its own)
             self.agenda.setdefault(int(days[a]), []).append((kind, cells[a:b], epochs[a:b]))
 
     def cancel(self, kind: str, cells: np.ndarray) -> None:
