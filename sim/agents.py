@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import mesa
@@ -75,34 +76,50 @@ class Party(mesa.Agent):
         self.move = model.moves[site.index, side]  # -1 conciliate, 0 hold, +1 escalate
 
     @staticmethod
-    def choose_moves(model: PreventiveDiplomacyModel, u: np.ndarray) -> None:
+    def choose_moves(model: PreventiveDiplomacyModel, u: np.ndarray | None = None,
+                     logit: np.ndarray | None = None) -> None:
         """Every party's move in every world at once (the rule above, on the (site, side, world) block).
 
         Ordered logit: propensity z plus logistic noise of scale ``party_noise``; escalate above the
         threshold, conciliate below minus the threshold. The noise is drawn from one uniform ``u`` per
-        party and world by the inverse CDF, log(u / (1 - u)) x scale."""
+        party and world by the inverse CDF, log(u / (1 - u)) x scale; ``logit``: that log-odds already
+        looked up (``RandomStreams.party_logit``, the model's daily path)."""
         m, d = model, model.dyn
-        tension = m.tension[:, None, :]
-        other_last = m.last_moves[:, ::-1, :]
+        if logit is None:
+            logit = np.log(u / (1.0 - u))
+        # The propensity is summed term by term in the order of the rule (float sums depend on it): the
+        # per-site terms first, in (site, world) blocks, then each further term added in place to one
+        # (site, side, world) block. Same arithmetic, a third of the passes and temporaries of one expression.
+        site = m.effective_grievance - CRISIS
+        site *= d.weight_grievance
+        t = m.tension - CRISIS
+        t *= d.weight_tension
+        site += t
+        z = np.multiply(m.last_moves[:, ::-1, :], d.weight_reciprocity)  # the other side's last move
+        z += site[:, None, :]
+        np.multiply(m.war_history, d.conflict_trap, out=t)
+        z += t[:, None, :]
+        np.subtract(m.tension, ARMED_CONFLICT, out=t)
+        np.maximum(t, 0.0, out=t)
+        t *= d.weight_war_cost
+        z -= t[:, None, :]
+        np.multiply(m.fatigue, d.weight_fatigue, out=t)
+        z -= t[:, None, :]
+        np.multiply(m.phase >= 3, d.weight_fighting, out=t)
+        z += t[:, None, :]
         pressure = m.pressure[:, None, :]
         if m.side_factor is not None:  # a biased mediator (Kydd 2003 vs Rauchhaus 2006)
             pressure = pressure * m.side_factor
-        z = (
-            d.weight_grievance * (m.effective_grievance[:, None, :] - CRISIS)
-            + d.weight_tension * (tension - CRISIS)
-            + d.weight_reciprocity * other_last
-            + d.conflict_trap * m.war_history[:, None, :]
-            - d.weight_war_cost * np.maximum(tension - ARMED_CONFLICT, 0.0)
-            - d.weight_fatigue * m.fatigue[:, None, :]
-            + d.weight_fighting * (m.phase >= 3)[:, None, :]
-            - pressure / (1.0 + m.hardening)
-            + d.party_noise * np.log(u / (1.0 - u))
-        )
+        heed = m.hardening + 1.0  # hardened parties heed outsiders less
+        q = np.divide(pressure, heed)
+        z -= q
+        logit *= d.party_noise
+        z += logit
         if m.policy.intervene:
             # Moral hazard: where incentives are on the table, escalating earns a seat and a price. Hardened
             # parties heed outsiders' carrots as little as their sticks: the pull is discounted alike.
             carrots = (d.moral_hazard * FLOAT(m.policy.financial_incentives)) * m.engaged[:, None, :]
-            z += carrots / (1.0 + m.hardening)
+            z += np.divide(carrots, heed, out=q)
             # Coercion provokes the opposition's hard-liners (spoilers).
             z[:, 1, :] += d.coercion_backlash * m.coerced
         cut = d.party_threshold if m.deadlock is None else d.party_threshold + m.deadlock
@@ -140,7 +157,11 @@ class Observer(mesa.Agent):
         return 1.0 / max(self.noise, 1e-6) ** 2
 
     def observe(self, noise: np.ndarray) -> None:
-        np.add(self.model.tension, self.noise * noise, out=self.signal)
+        if np.result_type(self.noise, noise) == self.signal.dtype:  # float32 throughout: no temporary needed
+            np.multiply(noise, self.noise, out=self.signal)
+            self.signal += self.model.tension
+        else:
+            np.add(self.model.tension, self.noise * noise, out=self.signal)
 
 
 class Mediator(mesa.Agent):
@@ -314,9 +335,15 @@ class Responder(mesa.Agent):
         if np.ndim(days) == 0:
             self.agenda.setdefault(int(days), []).append((kind, cells, epochs))
             return
-        for day in np.unique(days):
-            pick = days == day
-            self.agenda.setdefault(int(day), []).append((kind, cells[pick], epochs[pick]))
+        if not days.size:
+            return
+        # One stable sort groups the cells by day (each day's cells keep their order, as a mask per day
+        # would give them): a few calls instead of two passes over the cells per distinct day.
+        order = np.argsort(days, kind="stable")
+        days, cells, epochs = days[order], cells[order], epochs[order]
+        bounds = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), days.size]
+        for a, b in pairwise(bounds):  # slices, not np.split (a Python loop of its own)
+            self.agenda.setdefault(int(days[a]), []).append((kind, cells[a:b], epochs[a:b]))
 
     def cancel(self, kind: str, cells: np.ndarray) -> None:
         """Take ``kind`` off the agenda at the flat (site, world) ``cells``, whatever day it was due."""
@@ -339,8 +366,11 @@ class Responder(mesa.Agent):
         if not mine:
             return _NO_CELLS
         entries[:] = [e for e in entries if e[0] != kind]
-        cells = np.concatenate([e[1] for e in mine])
-        epochs = np.concatenate([e[2] for e in mine])
+        if len(mine) == 1:  # one batch due (the common case): no concatenation needed
+            _, cells, epochs = mine[0]
+        else:
+            cells = np.concatenate([e[1] for e in mine])
+            epochs = np.concatenate([e[2] for e in mine])
         return cells[self.epoch.reshape(-1)[cells] == epochs]
 
     def _cells_mask(self, cells: np.ndarray) -> np.ndarray:
@@ -368,12 +398,15 @@ class Responder(mesa.Agent):
                 n = len(partners) + 2
                 self._pooling = [m.by_policy(lambda p, i=i: self.pooling(own, partners, p)[i]) for i in range(n)]
             *coefs, error = self._pooling
+        # In place on the one pooled block (its dtype is already that of every sum below): fewer temporaries.
         pooled = own.signal * coefs[0]
         for c, (o, _) in zip(coefs[1:], partners, strict=True):
             if isinstance(c, np.ndarray) or c > 0:  # a per-world weight of 0 adds an exact 0
-                pooled = pooled + o.signal * c
-        a = m.dyn.observer_smoothing
-        self.estimate += a * (pooled - self.estimate)
+                term = o.signal * c
+                pooled = np.add(pooled, term, out=pooled if term.dtype == pooled.dtype else None)
+        pooled -= self.estimate
+        pooled *= m.dyn.observer_smoothing
+        self.estimate += pooled
         self.estimate_error = error
 
     @staticmethod

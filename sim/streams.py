@@ -72,6 +72,16 @@ def _unit(bits: np.ndarray, n_bits: int, dtype=np.float32) -> np.ndarray:
     return u
 
 
+def _logit_table() -> np.ndarray:
+    """log(u / (1 - u)) for every 16-bit uniform u = (k + 1/2) / 2^16, k = 0 .. 65535, in float32 as the parties'
+    rule computes it from u (sim.agents.Party.choose_moves): a lookup gives the same bits (checked in tests)."""
+    u = _unit(np.arange(1 << 16, dtype=np.uint16), 16)
+    return np.log(u / (1.0 - u))
+
+
+_LOGIT16 = _logit_table()
+
+
 class RandomStreams:
     """The random numbers of one run: a pure function of (seed, purpose, address)."""
 
@@ -82,6 +92,7 @@ class RandomStreams:
             raise ValueError(f"at most {MAX_SITES} sites per world, got {n_sites}")
         self.seed = int(seed)
         self._key = _scalar_mix(0xC0FFEE, self.seed)
+        self._purposes: dict[int, np.uint64] = {}  # each purpose's key, mixed once
         self.n_sites, self.n_worlds, self.world_offset = n_sites, n_worlds, int(world_offset)
         self.block = int(block) if block and block < n_worlds else None
         worlds = np.arange(n_worlds, dtype=np.uint64)
@@ -92,30 +103,46 @@ class RandomStreams:
         # The address of every (site, world) cell, pre-multiplied so that a day's salt just adds.
         with np.errstate(over="ignore"):
             self._cells = (worlds[None, :] * np.uint64(MAX_SITES) + sites[:, None]) * _GOLDEN
-        self._a = np.empty((n_sites, n_worlds), dtype=np.uint64)
-        self._b = np.empty_like(self._a)
-        self._tmp = np.empty_like(self._a)
+        # Both daily words of every cell in one block, hashed together (half the NumPy calls of one per stream).
+        self._words = np.empty((2, n_sites, n_worlds), dtype=np.uint64)
+        self._a, self._b = self._words
+        self._tmp = np.empty_like(self._words)
         self._day = None
 
     # -- daily noise --------------------------------------------------------------------------------
     def _daily(self, day: int) -> None:
         if self._day == day:
             return
-        for out, stream in ((self._a, _DAILY_A), (self._b, _DAILY_B)):
-            np.add(self._cells, _scalar_mix(self._key, stream, day), out=out)  # arrays wrap: no errstate
-            _finalise(out, self._tmp)
+        salts = np.array([_scalar_mix(self._key, _DAILY_A, day), _scalar_mix(self._key, _DAILY_B, day)],
+                         dtype=np.uint64).reshape(2, 1, 1)
+        np.add(self._cells, salts, out=self._words)  # arrays wrap: no errstate
+        _finalise(self._words, self._tmp)
         self._day = day
 
     def trigger(self, day: int) -> np.ndarray:
         """(site, world) uniforms from 32 bits: the day's rare events (triggers, preference shifts)."""
         self._daily(day)
-        return _unit(self._a & np.uint64(0xFFFFFFFF), 32, np.float64).astype(np.float32)
+        # The low 32 bits as a uint32 view (little-endian, as the uint16 views below): the same integers as
+        # ``a & 0xFFFFFFFF``, but uint32 -> float64 converts ten times faster than uint64 -> float64.
+        low = self._a.view(np.uint32).reshape(self.n_sites, self.n_worlds, 2)[..., 0]
+        # float32((k + 1/2) / 2^32) in two passes: k + 1/2 (exact in float64) rounded once to float32, then an
+        # exact power-of-two scale (rounding commutes with it): the value of _unit(low, 32, float64) in float32.
+        u = np.add(low, 0.5, out=np.empty(low.shape, dtype=np.float32), dtype=np.float64)
+        u *= np.float32(2.0**-32)
+        return u
 
     def parties(self, day: int) -> np.ndarray:
         """(site, side, world) uniforms from 16 bits each: the parties' private noise."""
         self._daily(day)
         words = self._a.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
         return np.ascontiguousarray(np.moveaxis(_unit(words[..., 2:4], 16), -1, 1))
+
+    def party_logit(self, day: int) -> np.ndarray:
+        """(site, side, world) log-odds log(u / (1 - u)) of the ``parties`` uniforms, looked up by their 16 bits:
+        the very float32 values computed from ``parties(day)``, without a log (and four passes) a day."""
+        self._daily(day)
+        words = self._a.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
+        return _LOGIT16.take(np.moveaxis(words[..., 2:4], -1, 1))
 
     def tension(self, day: int) -> np.ndarray:
         """(site, world) uniforms from 16 bits: the day's tension noise."""
@@ -128,6 +155,17 @@ class RandomStreams:
         words = self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
         return np.moveaxis(_unit(words[..., 1:4], 16), -1, 0)
 
+    def observation_words(self, day: int) -> np.ndarray:
+        """(observer, site, world) views of the 16-bit words k behind ``observation`` (u = (k + 1/2) / 2^16)."""
+        self._daily(day)
+        words = self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
+        return np.moveaxis(words[..., 1:4], -1, 0)
+
+    def tension_words(self, day: int) -> np.ndarray:
+        """(site, world) view of the 16-bit words k behind ``tension`` (u = (k + 1/2) / 2^16)."""
+        self._daily(day)
+        return self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)[..., 0]
+
     # -- keyed draws for rare decisions -----------------------------------------------------------
     def keyed_uniform(self, purpose: int, cells: np.ndarray, *counters) -> np.ndarray:
         """Float64 uniforms on (0, 1) at flat (site, world) ``cells`` (index site * R + world), keyed by
@@ -138,15 +176,21 @@ class RandomStreams:
 
     def address_uniform(self, purpose: int, world, site, *counters) -> np.ndarray:
         """As ``keyed_uniform``, by world and site (or any second key, e.g. an envoy's number)."""
-        world = np.asarray(world, dtype=np.uint64)
+        # Arrays of at least one dimension throughout: integer arrays wrap silently modulo 2^64, so no
+        # np.errstate is needed (entering one costs more than the arithmetic on the few cells of a day).
+        world = np.array(world, dtype=np.uint64, ndmin=1)
         if self.block:
             world = world % np.uint64(self.block)
-        world = world + np.uint64(self.world_offset)
-        with np.errstate(over="ignore"):
-            z = (world * np.uint64(MAX_SITES) + np.asarray(site, dtype=np.uint64)) * _GOLDEN
-            z = z + _scalar_mix(self._key, 0xA5, purpose)
-            z = _finalise(np.array(z, dtype=np.uint64, ndmin=1))
-            for c in counters:
-                z += np.asarray(c, dtype=np.int64).astype(np.uint64) * _GOLDEN
-                z = _finalise(z)
+        if self.world_offset:
+            world = world + np.uint64(self.world_offset)
+        # In place after the first (broadcasting) sum: a few calls fewer on the few cells of a day's decisions.
+        z = world * np.uint64(MAX_SITES) + np.asarray(site, dtype=np.uint64)
+        z *= _GOLDEN
+        if (key := self._purposes.get(purpose)) is None:
+            key = self._purposes[purpose] = _scalar_mix(self._key, 0xA5, purpose)
+        z += key
+        _finalise(z)
+        for c in counters:  # an int64's two's-complement bits are its uint64 value, as astype gives
+            z += np.array(c, dtype=np.int64, ndmin=1).view(np.uint64) * _GOLDEN
+            _finalise(z)
         return ((z >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
