@@ -193,17 +193,21 @@ class PreventiveDiplomacyModel(mesa.Model):
         """The regional organisations as one actor: a single one for a single-crisis scenario, or one per
         region of a world (``scenario.regions``), each with its own envoys and legitimacy; a site of a
         region without one is not covered (§22-25, §51-55)."""
+        return RegionalOrganisation(self, *self.regional_setup(on))
+
+    def regional_setup(self, on: bool) -> tuple:
+        """(envoys, leverage, site_region) of the regional organisations under the current policy."""
         d, p, sc = self.dyn, self.policy, self.scenario_config
         incentives = 0.5 * d.leverage_incentives * p.financial_incentives
         if not sc.regions:
-            return RegionalOrganisation(self, sc.regional_envoys if on else 0, d.regional_legitimacy + incentives)
+            return sc.regional_envoys if on else 0, d.regional_legitimacy + incentives, None
         regions = list(sc.regions)
         site_region = np.array([regions.index(s.region) if s.region in sc.regions else -1
                                 for s in sc.sites.values()])
         legitimacy = np.array([sc.regions[r].legitimacy for r in regions])
         leverage = np.where(site_region >= 0, legitimacy[site_region] + incentives, 0.0)
         envoys = [sc.regions[r].envoys if on else 0 for r in regions]
-        return RegionalOrganisation(self, envoys, leverage, site_region)
+        return envoys, leverage, site_region
 
     def reform(self) -> None:
         """The levers change (world mode, ``scenario.world.reform``): later warnings, decisions and deployments
@@ -225,9 +229,7 @@ class PreventiveDiplomacyModel(mesa.Model):
                 un.mediators.append(Mediator(self, un, len(un.mediators)))
             un.roster = p.roster_size
             if self.regional is not None:
-                fresh = self.regional_organisations(True)
-                self.regional.leverage[:] = fresh.leverage
-                fresh.remove()
+                self.regional.leverage[:] = np.asarray(self.regional_setup(True)[1], dtype=FLOAT)
 
     def step(self) -> None:
         """Advance every replicate world by one day."""

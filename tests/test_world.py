@@ -132,8 +132,10 @@ def test_the_reform_changes_the_levers_on_its_day_and_not_before():
         reform.step()
         plain.step()
     assert np.array_equal(reform.tension, plain.tension)
+    agents = len(reform.agents)
     reform.step()
     assert reform.policy.warning_to_action_lag_days == 14 and len(reform.un.mediators) == 12
+    assert len(reform.agents) == agents + 6  # the six new envoys, and no other agent
     assert plain.policy.warning_to_action_lag_days == 60 and len(plain.un.mediators) == 6
 
 
