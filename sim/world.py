@@ -6,9 +6,9 @@ the scenario's sites and borders, so that the model, its results and its files s
 many sites:
 
 - a country's **grievance** is ``grievance_base + grievance_history x h``, h the share of 1946-1989 years with
-  an active armed conflict in its territory, faded by the years of peace since its last one
-  (``exp(-years / history_memory_years)``: §29, conflict begets conflict, and the trap weakens as peace lasts; the
-  two coefficients are the world's calibrated baseline);
+  an active armed conflict in its territory (§29: conflict begets conflict; the two coefficients are the world's
+  calibrated baseline); optionally h fades with the years of peace since its last conflict
+  (``exp(-years / history_memory_years)``; off by default: it fitted the held-out 2000s worse, docs/WORLD.md);
 - a country **fighting in 1989** starts in armed conflict (at war or minor, as UCDP coded that year); a calm
   country starts a little below its grievance, never above the crisis line;
 - any armed conflict before 1990 sets the conflict trap (``war_history``, §29);
