@@ -39,8 +39,6 @@ from sim.streams import GRIEVANCE, PARAMETERS, PREFERENCE, SETTLEMENT, RandomStr
 keep_freed_memory()  # a day's temporaries are reused, not faulted in again (sim.alloc)
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-#: Above this many sites, spill-over runs as a sparse product (a loop over a few sites is cheaper below).
-SPARSE_SITES = 8
 
 
 class PreventiveDiplomacyModel(mesa.Model):
@@ -132,10 +130,10 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.sites = [Site(self, i, name, self.region[i]) for i, name in enumerate(names)]
         # Each site's neighbours, read off the network's cells (one source for the dashboard and the model).
         self.neighbour_sites = [[c.coordinate for c in site.cell.neighborhood] for site in self.sites]
-        # Many sites (world mode): spill-over as one sparse product, not a loop over sites.
-        self.borders = None
-        if S > SPARSE_SITES:
-            self.borders = sparse.csr_array(nx.to_scipy_sparse_array(graph, nodelist=range(S), dtype=np.int8))
+        # The same neighbours as a sparse (site x site) matrix: spill-over is one product, whatever the region's size.
+        rows = [site for site, neighbours in enumerate(self.neighbour_sites) for _ in neighbours]
+        cols = [n for neighbours in self.neighbour_sites for n in neighbours]
+        self.borders = sparse.csr_array((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(S, S))
         self.parties = [Party(self, site, side) for site in self.sites for side in (0, 1)]
 
         d, p = self.dyn, self.policy
@@ -284,15 +282,8 @@ class PreventiveDiplomacyModel(mesa.Model):
                                                 * damping.reshape(-1)[cells])
             self.events.record_at(self.day, EventKind.TRIGGER, cells)
         at_war = self.phase >= 4
-        if self.borders is not None:
-            if at_war.any():
-                self.tension += d.spillover_per_day * (self.borders @ at_war.view(np.int8))
-        elif self.n_sites > 1 and at_war.any():
-            # A few sites: a sum over each site's neighbours beats a (BLAS) matrix product.
-            for site, neighbours in enumerate(self.neighbour_sites):
-                if neighbours:
-                    wars = at_war[neighbours].sum(axis=0, dtype=np.int8)
-                    self.tension[site] += d.spillover_per_day * wars
+        if at_war.any():  # wars next door: one sparse product over the borders (no BLAS, no loop over sites)
+            self.tension += d.spillover_per_day * (self.borders @ at_war.view(np.int8))
         np.multiply(self.grievance, damping, out=self.effective_grievance)
         # A settlement addresses part of the grievance for a while (power-sharing, a new constitution); the
         # relief fades over years (Walter 2011: many settlements do not hold).
