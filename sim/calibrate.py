@@ -309,6 +309,21 @@ def commit_label() -> str:
     return f"{commit}+dirty" if dirty and commit != "unknown" else commit
 
 
+def check_ranges(*checks: tuple[str, float, float, float]) -> None:
+    """Each (option, value, lo, hi) within lo..hi, else a UsageError naming the option, the value and the range."""
+    for name, value, lo, hi in checks:
+        if not lo <= value <= hi:
+            raise UsageError(f"{name} = {value} is out of range: allowed {lo} <= value <= {hi}")
+
+
+def progress_printer(every: int) -> Callable[[int, float, float], None]:
+    """``fit``'s progress: the first evaluation and every ``every``-th, on standard error."""
+    def progress(n: int, d: float, best: float) -> None:
+        if n % every == 0 or n == 1:
+            print(f"  evaluation {n}: distance {d:.2f} (best {best:.2f})", file=sys.stderr, flush=True)
+    return progress
+
+
 def run_provenance(args, result: Fit, search_distance: float) -> dict:
     """When, from which code, how, and how well a calibration ran (the tail of its provenance columns)."""
     return {
@@ -432,14 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("overrides", nargs="*", help="config overrides held fixed, e.g. dynamics.conflict_trap=0.1")
     args = ap.parse_args(argv)
     try:
-        checks = [("--years", args.years, 2, 100), ("--block", args.block, 2, 1_000_000),
-                  ("--confirm", args.confirm, 0, 1_000_000), ("--maxiter", args.maxiter, 0, 10_000),
-                  ("--popsize", args.popsize, 1, 1000)]
-        for name, value, lo, hi in checks:
-            if not lo <= value <= hi:
-                raise UsageError(f"{name} = {value} is out of range: allowed {lo} <= value <= {hi}")
-        if not 0.0 <= args.tolerance <= 10.0:
-            raise UsageError(f"--tolerance = {args.tolerance} is out of range: allowed 0.0 <= value <= 10.0")
+        check_ranges(("--years", args.years, 2, 100), ("--block", args.block, 2, 1_000_000),
+                     ("--confirm", args.confirm, 0, 1_000_000), ("--maxiter", args.maxiter, 0, 10_000),
+                     ("--popsize", args.popsize, 1, 1000), ("--tolerance", args.tolerance, 0.0, 10.0))
         params = [parse_parameter(s) for s in args.param] or default_parameters()
         if not params:
             raise UsageError("no coefficient to fit: give --param NAME=LO:HI")
@@ -457,10 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         print(patterns.config_message(err), file=sys.stderr)
         return 2
 
-    def progress(n, d, best):
-        if not args.quiet and (n % 20 == 0 or n == 1):
-            print(f"  evaluation {n}: distance {d:.2f} (best {best:.2f})", file=sys.stderr, flush=True)
-
+    progress = None if args.quiet else progress_printer(every=20)
     vectorised = per_world_ready(names)
     make = population_objective if vectorised else model_objective
     objective = make(params, args.years, args.block, args.seed, tuple(args.overrides), targets, CALIBRATED,

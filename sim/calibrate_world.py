@@ -35,8 +35,10 @@ from sim.calibrate import (
     Fit,
     Parameter,
     UsageError,
+    check_ranges,
     fit,
     plain,
+    progress_printer,
     run_provenance,
     sha256,
 )
@@ -77,18 +79,20 @@ def baseline(config, blocks: np.ndarray, block: int) -> dict[str, np.ndarray]:
     return {"tension": tension, "grievance": grievance}
 
 
-def statistics(model, start_year: int, worlds: np.ndarray | None = None) -> dict:
-    """The world statistics (sim.world_stats) of ``worlds`` of a finished model (all by default)."""
+def statistics(model, start_year: int, blocks: int = 1) -> list[dict]:
+    """The world statistics (sim.world_stats) of a finished model, one dict per block of its worlds (the whole run
+    when ``blocks`` is 1). The years table is built once and split."""
     from sim.world_stats import states_before_start, world_statistics
     from sim.years import years_table
 
-    table = years_table(model)
-    waiting = model.year_waiting_days
-    if worlds is not None:
-        table = table[table["world"].isin(worlds)].copy()
-        table["world"] = np.searchsorted(worlds, table["world"].to_numpy()).astype(np.int32)
-        waiting = waiting[:, worlds]
-    return world_statistics(table, start_year, waiting, before=states_before_start())
+    table, waiting, before = years_table(model), model.year_waiting_days, states_before_start()
+    size = model.replicates // blocks
+    out = []
+    for k in range(blocks):
+        part = table[(table["world"] >= k * size) & (table["world"] < (k + 1) * size)].copy()
+        part["world"] -= k * size
+        out.append(world_statistics(part, start_year, waiting[:, k * size:(k + 1) * size], before=before))
+    return out
 
 
 def population_objective(block: int, seed: int, overrides: tuple[str, ...], targets: dict, tolerance: float,
@@ -104,11 +108,8 @@ def population_objective(block: int, seed: int, overrides: tuple[str, ...], targ
         streams = BlockStreams(seed, len(config.scenario.sites), K * block, block)
         model = PreventiveDiplomacyModel(config, streams=streams, initial=baseline(config, X, block))
         model.run()
-        out = []
-        for k in range(K):
-            s = statistics(model, config.scenario.world.start_year, np.arange(k * block, (k + 1) * block))
-            out.append((patterns.distance(s, targets, names, tolerance), s))
-        return out
+        return [(patterns.distance(s, targets, names, tolerance), s)
+                for s in statistics(model, config.scenario.world.start_year, K)]
 
     return objective
 
@@ -121,7 +122,7 @@ def confirm(x, replicates: int, seed: int, overrides: tuple[str, ...], years: in
     config = world_config(replicates, years, seed, (*overrides, *sets))
     model = PreventiveDiplomacyModel(config)
     model.run()
-    return model, statistics(model, config.scenario.world.start_year)
+    return model, statistics(model, config.scenario.world.start_year)[0]
 
 
 def report_rows(stats: dict, targets: dict, tolerance: float):
@@ -226,10 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("overrides", nargs="*", help="config overrides held fixed, e.g. scenario.trigger_rate_per_year=1.2")
     args = ap.parse_args(argv)
     try:
-        for name, value, lo, hi in (("--block", args.block, 2, 100_000), ("--confirm", args.confirm, 2, 100_000),
-                                    ("--maxiter", args.maxiter, 0, 1000), ("--popsize", args.popsize, 1, 100)):
-            if not lo <= value <= hi:
-                raise UsageError(f"{name} = {value} is out of range: allowed {lo} <= value <= {hi}")
+        check_ranges(("--block", args.block, 2, 100_000), ("--confirm", args.confirm, 2, 100_000),
+                     ("--maxiter", args.maxiter, 0, 1000), ("--popsize", args.popsize, 1, 100),
+                     ("--tolerance", args.tolerance, 0.0, 10.0))
         targets = patterns.load_targets()
         if missing := [t for t in FITTED if t not in targets]:
             raise UsageError(f"the targets file lacks {', '.join(missing)}: run docs/validation/derive_targets.py")
@@ -241,10 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         print(patterns.config_message(err), file=sys.stderr)
         return 2
 
-    def progress(n, d, best):
-        if not args.quiet and (n % 6 == 0 or n == 1):
-            print(f"  evaluation {n}: distance {d:.2f} (best {best:.2f})", file=sys.stderr, flush=True)
-
+    progress = None if args.quiet else progress_printer(every=6)
     objective = population_objective(args.block, args.seed, tuple(args.overrides), targets, args.tolerance)
     print(f"Fitting {', '.join(p.name for p in PARAMETERS)} to {len(FITTED)} world targets of the 1990s: "
           f"{args.block} worlds a set; one run per generation.", flush=True)

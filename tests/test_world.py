@@ -189,7 +189,7 @@ def test_world_calibration_blocks_equal_their_own_runs():
                                            f"scenario.world.grievance_history={history}"))
         model = PreventiveDiplomacyModel(config)
         model.run()
-        own = cw.statistics(model, 1990)
+        own = cw.statistics(model, 1990)[0]
         assert {k: v.value for k, v in stats.items()} == pytest.approx({k: v.value for k, v in own.items()},
                                                                         nan_ok=True)
 
@@ -204,7 +204,7 @@ def test_the_calibrated_world_meets_its_fitted_targets_in_a_short_run():
     config = cw.world_config(8, 10, 7)
     model = PreventiveDiplomacyModel(config)
     model.run()
-    rows = {r.target: r for r in patterns.compare(cw.statistics(model, 1990), patterns.load_targets(),
+    rows = {r.target: r for r in patterns.compare(cw.statistics(model, 1990)[0], patterns.load_targets(),
                                                   patterns.TOLERANCE, cw.FITTED)}
     assert set(rows) == set(cw.FITTED)
     assert all(r.verdict == "consistent" for r in rows.values()), {t: (r.verdict, r.model) for t, r in rows.items()}
