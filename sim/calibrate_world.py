@@ -85,7 +85,8 @@ def statistics(model, start_year: int, blocks: int = 1) -> list[dict]:
     from sim.world_stats import states_before_start, world_statistics
     from sim.years import years_table
 
-    table, waiting, before = years_table(model), model.year_waiting_days, states_before_start()
+    world = model.scenario_config.world
+    table, waiting, before = years_table(model), model.year_waiting_days, states_before_start(world.countries)
     size = model.replicates // blocks
     out = []
     for k in range(blocks):

@@ -87,14 +87,14 @@ def run_job(cfg: DictConfig) -> dict | None:
         from sim.plots import tension_plot  # matplotlib costs 0.5 s to import; sweeps usually skip the plot
 
         tension_plot(result, out / "tension.png")
-        if result.config.scenario.world.countries and result.years is not None:  # the world against the record
+        world = result.config.scenario.world
+        if world.countries and result.years is not None:  # the world against the record
             from sim.analysis.world import world_figure
             from sim.world_stats import states_before_start
             from sim.years import years_table
 
-            world_figure(years_table(result.years), out / "world.png",
-                         start_year=result.config.scenario.world.start_year, before=states_before_start(),
-                         provenance={"seed": result.config.seed})
+            world_figure(years_table(result.years), out / "world.png", start_year=world.start_year,
+                         before=states_before_start(world.countries), provenance={"seed": result.config.seed})
     if point:  # one line per point, and the point's row for the sweep's table
         sweep.record_point(cfg, result.config, summary, time.perf_counter() - start, started_at)
         print(f"point {HydraConfig.get().job.num}: {sweep.point_line(summary)}")

@@ -69,7 +69,7 @@ def per_world(config) -> pd.DataFrame:
     model = PreventiveDiplomacyModel(config)
     model.run()
     return world_values(years_table(model), config.scenario.world.start_year, model.year_waiting_days,
-                        before=states_before_start())
+                        before=states_before_start(config.scenario.world.countries))
 
 
 def estimates(reform: pd.DataFrame, no_reform: pd.DataFrame, targets: dict) -> dict:

@@ -18,6 +18,7 @@ many sites:
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from dataclasses import dataclass
 
@@ -62,8 +63,10 @@ def table_names() -> list[str]:
     return sorted(p.name for p in WORLD_DIR.glob("*.csv"))
 
 
-def read_countries(name: str) -> list[Country]:
-    """The countries of configs/world/NAME; ValueError naming the file, row and field on a bad table."""
+@functools.lru_cache(maxsize=8)
+def read_countries(name: str) -> tuple[Country, ...]:
+    """The countries of configs/world/NAME; ValueError naming the file, row and field on a bad table. Read once per
+    process (every resolve of a world config, its twin and each sweep point needs it)."""
     path = WORLD_DIR / name
     if name not in table_names():  # a name, never a path
         raise ValueError(f"scenario.world.countries = {name!r} is not a table in {WORLD_DIR}: choose one of "
@@ -93,7 +96,7 @@ def read_countries(name: str) -> list[Country]:
                 raise ValueError(f"{path}, line {line}: state_1989 = {country.state_1989!r}: choose one of "
                                  f"{', '.join(STATES_1989)}")
             countries.append(country)
-    return countries
+    return tuple(countries)
 
 
 def world_sites(world: WorldConfig) -> tuple[dict[str, SiteConfig], list[list[str]]]:

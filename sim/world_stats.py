@@ -32,7 +32,6 @@ computed only when the run covers it in full (complete years only: a partial las
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
@@ -43,7 +42,6 @@ from sim import patterns
 from sim.stats import Z95, mean_interval
 from sim.years import MINOR, NONE, STATES, WAR, YEAR_DAYS, Stat, annual_statistics, ratio, state_array
 
-COUNTRIES_PATH = Path(__file__).resolve().parent.parent / "configs" / "world" / "countries.csv"
 START_YEAR = 1990
 #: The record's periods of the world targets: (first, last calendar year, suffix of the target's name).
 PERIODS = ((1990, 1999, "1990s"), (2000, 2009, "2000s"), (1990, 2010, "1990_2010"))
@@ -96,11 +94,13 @@ class CountryYears:
         return idx if idx.size == last - first + 1 else None
 
 
-def states_before_start(path: Path = COUNTRIES_PATH) -> dict[str, str]:
-    """Each country's state in the year before the world's start (``state_1989`` of configs/world/countries.csv),
-    by name, as ``before`` of ``world_statistics`` and ``annual_series``."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return {r["name"]: r["state_1989"] or "none" for r in csv.DictReader(f)}
+def states_before_start(countries: str = "countries.csv") -> dict[str, str]:
+    """Each country's state in the year before the world's start (``state_1989`` of the world's table,
+    configs/world/NAME, as the model starts from it: sim.world), by name, as ``before`` of ``world_statistics`` and
+    ``annual_series``."""
+    from sim.world import read_countries
+
+    return {c.name: c.state_1989 for c in read_countries(countries)}
 
 
 def mean_stat(per_world: np.ndarray, exposure: int) -> Stat:
