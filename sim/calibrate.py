@@ -75,6 +75,7 @@ DEFAULT_PARAMETERS: tuple[tuple[str, float, float], ...] = (
     ("conflict_trap", 0.0, 0.5),
     ("exhaustion_rate_per_year", 0.0, 1.0),
     ("settlement_rate_per_year", 0.0, 1.5),
+    ("intractability_spread", 0.0, 4.0),
 )
 #: The targets the distance sums over (names as in ucdp_targets.csv); the others are reported, not fitted.
 CALIBRATED = (

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 from scipy import sparse
-from scipy.special import ndtri
+from scipy.special import gammaincinv, ndtri
 
 from sim.agents import (
     COERCIVE,
@@ -34,7 +34,7 @@ from sim.agents import (
 from sim.alloc import keep_freed_memory
 from sim.config import RunConfig, uncertain_coefficients
 from sim.events import EventKind, EventLog
-from sim.streams import GRIEVANCE, PARAMETERS, PREFERENCE, SETTLEMENT, RandomStreams
+from sim.streams import GRIEVANCE, INTRACTABILITY, PARAMETERS, PREFERENCE, SETTLEMENT, RandomStreams
 
 keep_freed_memory()  # a day's temporaries are reused, not faulted in again (sim.alloc)
 
@@ -117,6 +117,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         # The conflict life cycle: war-weariness, and the ordinal and day of the armed-conflict episode.
         self.fatigue = np.zeros((S, R), dtype=FLOAT)  # years of fighting, decaying in peace
         self.relief = np.zeros((S, R), dtype=FLOAT)  # grievance a settlement addressed, fading
+        self.intractability = self.draw_intractability()
         self.episode = np.zeros((S, R), dtype=np.int32)
         self.episode_day = np.zeros((S, R), dtype=np.int32)
         self.phase = phase_of(self.tension)
@@ -390,6 +391,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         ripe = 1.0 + self.coef_at("settlement_fatigue", worlds) * self.fatigue.reshape(-1)[cells]
         mediated = 1.0 + self.coef_at("settlement_mediation", worlds) * self.pressure.reshape(-1)[cells]
         p_end = rate * ripe * mediated / DAYS_PER_YEAR
+        if self.intractability is not None:
+            p_end = p_end * self.intractability.reshape(-1)[cells]
         p_fall = at_war * self.coef_at("war_fallback_per_year", worlds) / DAYS_PER_YEAR
         u = self.streams.keyed_uniform(SETTLEMENT, cells, self.episode.reshape(-1)[cells],
                                        self.episode_day.reshape(-1)[cells])
@@ -408,6 +411,24 @@ class PreventiveDiplomacyModel(mesa.Model):
             self.events.record_at(self.day, EventKind.FALLBACK, fall, 0, phase[fall])
         changed = np.concatenate([end, fall])
         phase[changed] = phase_of(tension[changed])
+
+    def draw_intractability(self) -> np.ndarray | None:
+        """Each conflict's own multiplier of the end hazards, drawn once per (site, world): some kinds of
+        conflict end far less readily than others (Fearon 2004: sons-of-the-soil and contraband-financed wars;
+        Collier, Hoeffler & Soderbom 2004), and the same conflict keeps its kind when it recurs. Gamma with mean 1
+        and variance ``intractability_spread``, the classic frailty of survival analysis (Vaupel et al. 1979):
+        conflicts alike in every observed respect then show the long tail of episodes in the UCDP record (one in six
+        lasting seven years or more, tests/test_processes.py). Keyed by (world, site): the same in the policy run
+        and its twin, whatever R. None when the spread is 0 (every conflict alike: no multiplication at all)."""
+        theta = self.dyn.intractability_spread
+        if not np.any(theta > 0):
+            return None
+        S, R = self.n_sites, self.replicates
+        u = self.streams.address_uniform(INTRACTABILITY, np.arange(R)[None, :], np.arange(S)[:, None])
+        theta = np.broadcast_to(np.asarray(theta, dtype=np.float64), (R,))
+        shape = 1.0 / np.maximum(theta, 1e-9)
+        z = gammaincinv(shape, u) / shape
+        return np.where(theta > 0, z, 1.0).astype(FLOAT)
 
     def coef_at(self, name: str, worlds: np.ndarray):
         """A coefficient for the given worlds: a scalar, or its per-world values under uncertainty."""

@@ -22,6 +22,7 @@ import numpy as np
 
 #: Purposes of keyed draws. Appending keeps earlier purposes' numbers unchanged (WAR_END is reserved, unused).
 COUNCIL, HANDOVER, FUNDING, SKILL, SETTLEMENT, WAR_END, PREFERENCE, PARAMETERS, GRIEVANCE = 1, 2, 3, 4, 5, 6, 7, 8, 9
+INTRACTABILITY = 10
 #: Daily streams: each (site, world, day) gets two 64-bit words, split into uniforms (see ``daily``).
 _DAILY_A, _DAILY_B = 0x51, 0x52
 #: Sites per world in an address; a region never has more.
