@@ -467,8 +467,7 @@ class PreventiveDiplomacyModel(mesa.Model):
                 r.spent[:] = 0.0  # a new calendar year, new money
         for r in self.responders:
             r.act()
-            for med in r.mediators:
-                med.adapt()
+            r.envoys.adapt()
 
     def combine_pressure(self) -> None:
         """Partners' efforts add when coordinated; divided, mixed messages cancel part (§16, §52)."""
@@ -493,8 +492,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         """Envoys gain credibility where the parties conciliate, lose it where a phase is crossed (§61)."""
         progress = self.moves.sum(axis=1, dtype=np.int8) < 0  # -2 .. 2: int8 holds it (not an int64 block)
         for r in self.responders:
-            for med in r.mediators:
-                med.update_credibility(progress, self.phase_up)
+            r.envoys.update_credibility(progress, self.phase_up)
 
     # -- 6. Sustainability and relapse -----------------------------------------------------------------
     def sustain_or_wind_down(self) -> None:
@@ -540,7 +538,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector."""
         regional = self.regional_tension()
         q = quantiles(regional)
-        envoys = sum(med.worlds.size for r in self.responders for med in r.mediators)
+        envoys = sum(r.envoys.count for r in self.responders)
         R = self.replicates
         # Shares as count / R: the same correctly rounded quotient as a boolean mean, without a float64 pass.
         self.aggregates = {
@@ -570,9 +568,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         q = np.partition(blocks, idx, axis=1)[:, idx]
         envoys = np.zeros(K, dtype=np.int64)
         for r in self.responders:
-            for med in r.mediators:
-                if med.worlds.size:
-                    envoys += np.bincount(med.worlds // B, minlength=K)
+            if r.envoys.count:
+                envoys += r.envoys.posted.reshape(-1, K, B).sum(axis=(0, 2))
         columns = {
             "day": [self.day] * K,
             "tension_mean": blocks.mean(axis=1).tolist(),

@@ -160,7 +160,8 @@ def test_mediator_effect_follows_fit_and_credibility():
     m = model("replicates=2", "scenario.sites.A.local_preference=1.0")
     med = m.un.mediators[0]
     med.post(np.arange(2), np.zeros(2, dtype=int))
-    med.approach[:] = [1.0, 0.0]  # one fits, one is the opposite approach
+    med.set_approach([0], 1.0)  # one fits, one is the opposite approach
+    med.set_approach([1], 0.0)
     eff = med.effect()
 
     def at(name: str, world: int) -> float:  # a coefficient, per world under parameter uncertainty
