@@ -526,7 +526,9 @@ class Responder(mesa.Agent):
         """Pressure of the rung reached: the attention of the institution (envoys add their own)."""
         m = self.model
         rung = self.rung.reshape(-1)[cells]
-        scale = m.coef_at("tool_strength_scale", cells % m.replicates)
+        scale = m.dyn.tool_strength_scale
+        if isinstance(scale, np.ndarray) and scale.ndim:  # per world under parameter uncertainty
+            scale = scale[cells % m.replicates]
         attention = self.attention.take(cells // m.replicates)
         self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * attention * scale
 
@@ -688,22 +690,22 @@ class Responder(mesa.Agent):
         worst-looking waiting site (of its region).
 
         Works on the few worlds where a site is waiting, so its cost follows the queue, not R."""
-        if not self.waiting.any():
-            return
         worlds = np.flatnonzero(self.waiting.any(axis=0))
+        if not worlds.size:
+            return
         request = np.where(self.waiting[:, worlds], -self.estimate[:, worlds], np.inf)
         if self.over_budget is not None:  # the year's money is spent: requests wait for the next year
             request[:, self.over_budget[worlds]] = np.inf
         free = self.envoys.site[:self.roster, worlds] < 0  # (envoy, world)
         taken = [self._assign(request, free[members], members, rows)
                  for members, rows in self._roster_groups() if rows is None or rows.size]
-        if taken:
+        if len(taken) > 1:  # several regions' rosters: back to roster order, as one loop over envoys
             envoy, col, site = (np.concatenate(a) for a in zip(*taken, strict=True))
-            if len(taken) > 1:  # several regions' rosters: back to roster order, as one loop over envoys
-                order = np.argsort(envoy, kind="stable")
-                envoy, col, site = envoy[order], col[order], site[order]
-            if envoy.size:
-                self._deploy_envoys(envoy, worlds[col], site)
+            order = np.argsort(envoy, kind="stable")
+            taken = [(envoy[order], col[order], site[order])]
+        if taken and taken[0][0].size:
+            envoy, col, site = taken[0]
+            self._deploy_envoys(envoy, worlds[col], site)
         left = np.isfinite(request)
         if left.any():
             still = np.zeros_like(self.waiting)
@@ -763,9 +765,11 @@ class Responder(mesa.Agent):
         """Pressure on each site: attention of the rung reached plus its envoys' mediation, discounted
         where this actor has cried wolf (parties heed empty warnings less)."""
         m = self.model
-        pressure = self.base.copy()
         if self.envoys.count:  # its envoys' mediation, a zero where none is posted (base + 0 is base: base >= +0)
-            pressure += self.envoys.effect()
+            pressure = self.envoys.effect()
+            pressure += self.base
+        else:
+            pressure = self.base.copy()
         if self.wolf.any():
             pressure /= 1.0 + m.dyn.crying_wolf_attention * self.wolf
         return pressure
@@ -797,11 +801,14 @@ class Responder(mesa.Agent):
             self.spent += (self.rung >= COERCIVE).sum(axis=0) * c.coercive_per_day
 
     # -- 6. Sustainability ----------------------------------------------------------------------
-    def sustain_or_wind_down(self) -> np.ndarray:
+    def sustain_or_wind_down(self, calm: np.ndarray | None = None, crisis: np.ndarray | None = None) -> np.ndarray:
         """Stay engaged `sustainability_days` after the critical moment passes, then wind down. Returns
-        where this actor is engaged at the envoy rung or above (the engagement that builds capacity)."""
+        where this actor is engaged at the envoy rung or above (the engagement that builds capacity).
+        ``calm``, ``crisis``: tension below the resolution line, at or above the crisis line (if already known)."""
         m, day = self.model, self.model.day
-        resolved = (self.stage == Stage.ACTIVE.value) & (m.tension < m.dyn.resolution_tension)
+        calm = m.tension < m.dyn.resolution_tension if calm is None else calm
+        crisis = m.tension >= CRISIS if crisis is None else crisis
+        resolved = (self.stage == Stage.ACTIVE.value) & calm
         if resolved.any():
             cells = np.flatnonzero(resolved)
             self.stage.reshape(-1)[cells] = Stage.SUSTAINING.value
@@ -809,7 +816,7 @@ class Responder(mesa.Agent):
             self.schedule(day + m.lever("sustainability_days", cells), "wind_down", cells)
             m.events.record_at(day, EventKind.RESOLVED, cells, self.actor)
         # A relapse during the sustaining period puts the actor back to work.
-        relapse = (self.stage == Stage.SUSTAINING.value) & (m.tension >= CRISIS)
+        relapse = (self.stage == Stage.SUSTAINING.value) & crisis
         if relapse.any():
             self.stage[relapse] = Stage.ACTIVE.value
             self.resolved_day[relapse] = NEVER

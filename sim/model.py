@@ -307,7 +307,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         d = self.dyn
         # move_step x moves + reversion x (grievance - tension) + noise x unit noise, summed in that order in
         # place (the same float32 sums as one expression, with fewer temporaries).
-        step = np.multiply(self.moves.sum(axis=1, dtype=np.int8), d.move_step)
+        step = np.multiply(net_moves(self.moves), d.move_step)
         term = np.subtract(self.effective_grievance, self.tension)
         term *= d.reversion
         step += term
@@ -342,9 +342,11 @@ class PreventiveDiplomacyModel(mesa.Model):
         back). UCDP counts conflict-years: a day's lull is not peace."""
         d = self.dyn
         phase = phase_of(self.tension)
-        fighting = (old >= 3) & (phase < 3) & (self.tension >= d.conflict_exit_tension)
-        phase[fighting] = 3
-        phase[(old == 4) & (phase < 4) & (self.tension >= d.war_exit_tension)] = 4
+        # Raised to 3 (then 4) where held: max(phase, 3 x held) is that (phase >= 0), without a masked write.
+        held = (old >= 3) & (phase < 3) & (self.tension >= d.conflict_exit_tension)
+        np.maximum(phase, np.multiply(held.view(np.int8), 3, dtype=np.int8), out=phase)
+        held = (old == 4) & (phase < 4) & (self.tension >= d.war_exit_tension)
+        np.maximum(phase, np.multiply(held.view(np.int8), 4, dtype=np.int8), out=phase)
         return phase
 
     def count_fighting(self, old_phase: np.ndarray, cells: np.ndarray | None = None,
@@ -490,7 +492,7 @@ class PreventiveDiplomacyModel(mesa.Model):
 
     def update_credibility(self) -> None:
         """Envoys gain credibility where the parties conciliate, lose it where a phase is crossed (§61)."""
-        progress = self.moves.sum(axis=1, dtype=np.int8) < 0  # -2 .. 2: int8 holds it (not an int64 block)
+        progress = net_moves(self.moves) < 0
         for r in self.responders:
             r.envoys.update_credibility(progress, self.phase_up)
 
@@ -498,17 +500,17 @@ class PreventiveDiplomacyModel(mesa.Model):
     def sustain_or_wind_down(self) -> None:
         d = self.dyn
         engaged = np.zeros_like(self.resolved)
+        crisis, calm = self.tension >= CRISIS, self.tension < d.resolution_tension  # tension is settled for the day
         if self.policy.intervene:
             for r in self.responders:
-                engaged |= r.sustain_or_wind_down()
+                engaged |= r.sustain_or_wind_down(calm, crisis)
         # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72). Nowhere
         # engaged (the twin), growth x 0 would add exact zeros: skipped.
         if engaged.any():
             self.infrastructure += d.infrastructure_growth * engaged * (1.0 - self.infrastructure)
         self.infrastructure -= d.infrastructure_decay * self.infrastructure
         # Relapse: back into crisis after the critical moment had passed.
-        crisis = self.tension >= CRISIS
-        self.resolved |= self.been_in_crisis & (self.tension < d.resolution_tension)
+        self.resolved |= self.been_in_crisis & calm
         relapse = self.resolved & crisis
         self.relapses += relapse.sum(axis=0, dtype=np.int32)
         self.resolved &= ~relapse
@@ -622,6 +624,11 @@ def mediator_bias_factor(dynamics) -> np.ndarray | None:
     else:
         factor = [1.0 - abs(b) / 2.0] * 2
     return np.asarray(factor, dtype=FLOAT).reshape(1, 2, 1)
+
+
+def net_moves(moves: np.ndarray) -> np.ndarray:
+    """The two sides' moves summed per (site, world), -2 .. 2 in int8 (one addition, not a reduction over the axis)."""
+    return np.add(moves[:, 0], moves[:, 1], dtype=np.int8)
 
 
 def phase_of(tension: np.ndarray) -> np.ndarray:
