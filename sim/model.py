@@ -292,10 +292,11 @@ class PreventiveDiplomacyModel(mesa.Model):
             self.relief *= FLOAT(1.0) - FLOAT(1.0) / d.relief_memory_days
 
         shift_rate = sc.preference_shift_per_year / 365.0
-        shifted = u > 1.0 - shift_rate
-        if shifted.any():
-            self.local_preference[shifted] = (1.0 - u[shifted]) < 0.5 * shift_rate
-            self.events.record(self.day, EventKind.PREFERENCE_SHIFT, shifted, 0, self.local_preference)
+        shifted = np.flatnonzero(u > 1.0 - shift_rate)  # a few cells a day: indices, not masked writes
+        if shifted.size:
+            preference = self.local_preference.reshape(-1)
+            preference[shifted] = (1.0 - u.reshape(-1)[shifted]) < 0.5 * shift_rate
+            self.events.record_at(self.day, EventKind.PREFERENCE_SHIFT, shifted, 0, preference[shifted])
 
     # -- 2. Parties --------------------------------------------------------------------------------
     def parties_choose_moves(self) -> None:
