@@ -142,7 +142,8 @@ class RandomStreams:
         the very float32 values computed from ``parties(day)``, without a log (and four passes) a day."""
         self._daily(day)
         words = self._a.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
-        return _LOGIT16.take(np.moveaxis(words[..., 2:4], -1, 1))
+        # The strided words copied to a contiguous block first: a lookup through them directly costs 1.6 times as much.
+        return _LOGIT16.take(np.ascontiguousarray(np.moveaxis(words[..., 2:4], -1, 1)))
 
     def tension(self, day: int) -> np.ndarray:
         """(site, world) uniforms from 16 bits: the day's tension noise."""
