@@ -190,8 +190,12 @@ class RandomStreams:
         if (key := self._purposes.get(purpose)) is None:
             key = self._purposes[purpose] = _scalar_mix(self._key, 0xA5, purpose)
         z += key
-        _finalise(z)
+        tmp = np.empty_like(z)
+        _finalise(z, tmp)
         for c in counters:  # an int64's two's-complement bits are its uint64 value, as astype gives
-            z += np.array(c, dtype=np.int64, ndmin=1).view(np.uint64) * _GOLDEN
-            _finalise(z)
+            if isinstance(c, (int, np.integer)):  # a scalar (an actor): its product modulo 2^64, in Python integers
+                z += np.uint64(((int(c) & _M64) * int(_GOLDEN)) & _M64)
+            else:
+                z += np.array(c, dtype=np.int64, ndmin=1).view(np.uint64) * _GOLDEN
+            _finalise(z, tmp)
         return ((z >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
