@@ -312,8 +312,16 @@ class PreventiveDiplomacyModel(mesa.Model):
         term = np.subtract(self.effective_grievance, self.tension)
         term *= d.reversion
         step += term
-        term = uniform_noise16(self.streams.tension_words(self.day), out=term)
-        term *= d.tension_noise
+        if self.policy.intervene:  # the observers' unit noise too (observe_and_warn): all four converted at once
+            words = self.streams.noise_words(self.day)
+            buffer = getattr(self, "_unit_noise", (None, None))[1]
+            if buffer is None or buffer.shape != words.shape:
+                buffer = np.empty(words.shape, dtype=FLOAT)
+            self._unit_noise = (self.day, uniform_noise16(words, out=buffer))
+            np.multiply(self._unit_noise[1][..., 0], d.tension_noise, out=term)
+        else:
+            term = uniform_noise16(self.streams.tension_words(self.day), out=term)
+            term *= d.tension_noise
         step += term
         self.tension += step
         np.clip(self.tension, 0.0, MAX_TENSION, out=self.tension)
@@ -447,9 +455,13 @@ class PreventiveDiplomacyModel(mesa.Model):
     def observe_and_warn(self) -> None:
         if not self.policy.intervene:
             return  # nobody to warn; the observation stream is independent, so skipping it is CRN-safe
-        z = np.empty_like(self.tension)  # one observer's unit noise at a time
-        for obs, k in zip(self.observers.values(), self.streams.observation_words(self.day), strict=True):
-            obs.observe(uniform_noise16(k, out=z))
+        day, noise = getattr(self, "_unit_noise", (None, None))
+        if day != self.day:  # not converted with the tension's today (update_tension): the observers' words alone
+            noise = np.moveaxis(uniform_noise16(self.streams.observation_words(self.day)), 0, -1)
+        else:
+            noise = noise[..., 1:]
+        for i, obs in enumerate(self.observers.values()):
+            obs.observe(noise[..., i])
         o, share = self.observers, (lambda p: p.information_sharing)
         # No regional organisation, no regional early warning to share.
         partners = [(o["regional"], share)] if self.regional is not None else []

@@ -162,6 +162,13 @@ class RandomStreams:
         words = self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
         return np.moveaxis(words[..., 1:4], -1, 0)
 
+    def noise_words(self, day: int) -> np.ndarray:
+        """(site, world, 4) 16-bit words of the second daily stream: the tension's (``tension_words``) and the three
+        observers' (``observation_words``), contiguous (converting them at once costs a third of doing it view by
+        view)."""
+        self._daily(day)
+        return self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
+
     def tension_words(self, day: int) -> np.ndarray:
         """(site, world) view of the 16-bit words k behind ``tension`` (u = (k + 1/2) / 2^16)."""
         self._daily(day)
