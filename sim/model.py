@@ -122,6 +122,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.phase = phase_of(self.tension)
         self.fighting_at_start = self.phase >= 3  # the year before the run counts as active there (onsets)
         self.phase_up = np.zeros((S, R), dtype=bool)
+        # (day, (site, world, 4) unit noise of the tension and the three observers) when converted together that day.
+        self._unit_noise: tuple[int | None, np.ndarray | None] = (None, None)
         # The region as a Mesa network of countries; spill-over runs along its edges.
         graph = nx.Graph()
         graph.add_nodes_from(range(S))
@@ -314,7 +316,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         step += term
         if self.policy.intervene:  # the observers' unit noise too (observe_and_warn): all four converted at once
             words = self.streams.noise_words(self.day)
-            buffer = getattr(self, "_unit_noise", (None, None))[1]
+            buffer = self._unit_noise[1]
             if buffer is None or buffer.shape != words.shape:
                 buffer = np.empty(words.shape, dtype=FLOAT)
             self._unit_noise = (self.day, uniform_noise16(words, out=buffer))
@@ -455,7 +457,7 @@ class PreventiveDiplomacyModel(mesa.Model):
     def observe_and_warn(self) -> None:
         if not self.policy.intervene:
             return  # nobody to warn; the observation stream is independent, so skipping it is CRN-safe
-        day, noise = getattr(self, "_unit_noise", (None, None))
+        day, noise = self._unit_noise
         if day != self.day:  # not converted with the tension's today (update_tension): the observers' words alone
             noise = np.moveaxis(uniform_noise16(self.streams.observation_words(self.day)), 0, -1)
         else:
