@@ -441,9 +441,10 @@ class Responder(mesa.Agent):
     roster; once the critical moment passes it stays engaged for ``sustainability_days`` and winds down
     (§16-17, §44-47, §56-57, §62-64).
 
-    Dated transitions (first step, next rung, envoy ready, wind-down) go into an agenda keyed by day,
-    so a day's work follows the events due that day rather than every site of every world. Entries
-    carry the engagement's epoch; an engagement that has wound down leaves only stale entries behind.
+    Dated transitions (first step, next rung, envoy ready, wind-down) go into an agenda (``Agenda``), so a
+    day's work follows the events due that day rather than every site of every world. Entries carry the
+    engagement's epoch; an engagement that has wound down leaves only stale entries behind. Its envoys are
+    held in arrays (``Envoys``); each is a Mesa agent (``Mediator``) in ``mediators``.
     """
 
     actor: int = 0
