@@ -500,8 +500,9 @@ class PreventiveDiplomacyModel(mesa.Model):
             return
         a, b = self.un.pressure, self.regional.pressure
         hi, lo = np.maximum(a, b), np.minimum(a, b)
-        self.pressure[...] = hi + lo * self.by_policy(
+        lo *= self.by_policy(
             lambda p: p.coordination - self.dyn.mixed_message_penalty * (1.0 - p.coordination), key="coordination")
+        np.add(hi, lo, out=self.pressure)
         np.maximum(self.pressure, 0.0, out=self.pressure)
         self.pressure *= self.scenario_config.party_will  # outsiders can only do so much (§41)
 
@@ -547,7 +548,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.year_war_days[year] += war
         waiting = 0  # crises (sites) waiting for an envoy of either actor, each counted once
         if self.policy.intervene:
-            waiting = np.logical_or.reduce([r.waiting for r in self.responders]).sum(axis=0, dtype=np.int32)
+            queued = self.un.waiting if self.regional is None else self.un.waiting | self.regional.waiting
+            waiting = queued.sum(axis=0, dtype=np.int32)
         self.year_waiting_days[year] += waiting
         self.measure(any_armed, any_war, armed, waiting)
 
