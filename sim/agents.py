@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
-from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import mesa
@@ -33,7 +32,8 @@ FLOAT = np.float32  # state precision: ample for a latent 0-5 scale, and half th
 
 
 class Stage(IntEnum):
-    """Where an actor's engagement with one site stands."""
+    """Where an actor's engagement with one site stands. Arrays are compared with ``Stage.X.value``: NumPy reads an
+    IntEnum operand as an int64 array and casts the whole int8 block to it (10 us against 1.5 on 30,000 cells)."""
 
     IDLE = 0  # no warning outstanding
     WARNED = 1  # warning issued, waiting out the warning-to-action lag
@@ -169,96 +169,267 @@ class Mediator(mesa.Agent):
     rate set by flexibility; its effect is tool strength x credibility x fit x leverage x information,
     and credibility is slow to gain and quick to lose (§48-50, §53, §61; Fey & Ramsay 2010).
 
-    An envoy is posted to at most one site per world. ``worlds`` lists the worlds where it is posted
-    and ``cells`` the flat (site, world) index of its posting there, so its rules touch only those.
+    An envoy is posted to at most one site per world. It is a handle on its responder's ``Envoys``, where the
+    rules run for the whole roster at once: ``site`` (-1: free), ``skill`` and ``deployed_days`` are views of its
+    rows there (over the R worlds); ``approach`` and ``credibility`` are read off the sites it is posted to.
+    ``worlds`` lists the worlds where it is posted and ``cells`` the flat (site, world) index of its posting there.
     """
 
     def __init__(self, model: PreventiveDiplomacyModel, responder: Responder, number: int, region: int = -1):
         super().__init__(model)
         self.responder, self.number = responder, number
         self.region = region  # the region it serves (a regional organisation's envoy); -1: anywhere
-        R, d = model.replicates, model.dyn
-        self.site = np.full(R, -1, dtype=np.int64)  # -1: on the roster, free
-        self.approach = np.full(R, d.default_approach, dtype=FLOAT)  # 0 direct .. 1 indirect talks
-        # Skill varies by envoy and world, keyed by (world, actor, envoy): common random numbers that
-        # do not depend on R or on the size of the roster.
-        u = model.streams.address_uniform(SKILL, np.arange(R), responder.actor, number)
-        self.skill = (0.8 + 0.4 * u).astype(FLOAT)
-        self.credibility = np.full(R, d.mediator_credibility, dtype=FLOAT)
-        self.deployed_days = np.zeros(R, dtype=np.int32)
-        self.worlds = np.zeros(0, dtype=np.int64)
-        self.cells = np.zeros(0, dtype=np.int64)
+        self.envoys = responder.envoys
+        if number == self.envoys.size:  # a new envoy (a reform's larger roster): its row is added
+            self.envoys.add([region])
+
+    site = property(lambda self: self.envoys.site[self.number])
+    skill = property(lambda self: self.envoys.skill[self.number])
+    deployed_days = property(lambda self: self.envoys.deployed_days[self.number])
+
+    @property
+    def approach(self) -> np.ndarray:
+        """0 direct .. 1 indirect talks, per world: where it is posted, its approach there; where it is free, the
+        default it will open with. A copy: change it with ``set_approach``."""
+        return self._at_posting(self.envoys.approach, self.model.dyn.default_approach)
+
+    @property
+    def credibility(self) -> np.ndarray:
+        """Per world: its credibility where it is posted; where it is free, the fresh credibility of a new posting."""
+        return self._at_posting(self.envoys.credibility, self.model.dyn.mediator_credibility)
+
+    def _at_posting(self, block: np.ndarray, free: float) -> np.ndarray:
+        out = np.full(self.model.replicates, free, dtype=block.dtype)
+        out[self.worlds] = block.reshape(-1)[self.cells]
+        return out
 
     @property
     def deployed(self) -> np.ndarray:
         return self.site >= 0
 
-    def _postings_changed(self) -> None:
-        self.worlds = np.flatnonzero(self.site >= 0)
-        self.cells = self.site[self.worlds] * self.model.replicates + self.worlds
+    @property
+    def worlds(self) -> np.ndarray:
+        return np.flatnonzero(self.site >= 0)
+
+    @property
+    def cells(self) -> np.ndarray:
+        worlds = self.worlds
+        return self.site[worlds] * self.model.replicates + worlds
 
     def post(self, worlds: np.ndarray, sites: np.ndarray) -> None:
         """Send this envoy to ``sites`` in ``worlds``, with fresh credibility and the default approach."""
-        d = self.model.dyn
-        self.site[worlds] = sites
-        self.credibility[worlds] = d.mediator_credibility
-        self.approach[worlds] = d.default_approach
-        self._postings_changed()
+        worlds = np.asarray(worlds)
+        self.envoys.post(np.full(worlds.size, self.number), worlds, np.asarray(sites))
 
     def release(self, wound_down: np.ndarray) -> None:
         """Return to the roster where this envoy's site has wound down (mask S x R)."""
-        if self.worlds.size:
-            done = self.worlds[wound_down.reshape(-1)[self.cells]]
-            if done.size:
-                self.site[done] = -1
-                self._postings_changed()
+        self.envoys.release(wound_down & (self.envoys.envoy_at == self.number))
 
     def adapt(self) -> None:
         """Move the approach toward the local preference (flexibility, §48-50)."""
-        m, w = self.model, self.worlds
-        if not w.size:
-            return
-        rate = m.at(m.by_policy(lambda p: m.dyn.adaptation_rate * p.flexibility, key="adaptation"), w)
-        pref = m.local_preference.reshape(-1)[self.cells]
-        before = self.approach[w]
-        after = before + rate * (pref - before)
-        self.approach[w] = after
-        self.deployed_days[w] += 1
-        # Log a change of approach where it crosses the line between direct and indirect talks.
-        crossed = (after >= 0.5) != (before >= 0.5)
-        if crossed.any():
-            mask = np.zeros(m.tension.size, dtype=bool)
-            mask[self.cells[crossed]] = True
-            vals = np.zeros(m.tension.size, dtype=FLOAT)
-            vals[self.cells[crossed]] = after[crossed]
-            m.events.record(m.day, EventKind.APPROACH, mask.reshape(m.tension.shape), self.responder.actor,
-                            vals.reshape(m.tension.shape))
+        self.envoys.adapt(self.number)
 
     def set_approach(self, worlds: np.ndarray, value: float) -> None:
-        """Set this envoy's approach (0 direct .. 1 indirect talks) in ``worlds`` (play mode's choice)."""
-        self.approach[np.asarray(worlds)] = value
+        """Set this envoy's approach (0 direct .. 1 indirect talks) in ``worlds`` where it is posted (play mode's
+        choice)."""
+        worlds = np.intersect1d(np.asarray(worlds).reshape(-1), self.worlds)
+        self.envoys.approach.reshape(-1)[self.site[worlds] * self.model.replicates + worlds] = value
 
     def effect(self) -> np.ndarray:
-        """Pressure its mediation adds on its site's parties in each of ``worlds``, on top of the
-        institution's attention: envoy strength x credibility x skill x fit x leverage x information
-        (§47-53, §61). An approach the parties reject costs more than it brings (misfit > 1: the fit
-        turns negative and the envoy's presence hardens them; Beardsley et al. 2006)."""
-        m, w = self.model, self.worlds
-        pref = m.local_preference.reshape(-1)[self.cells]
-        fit = 1.0 - m.coef_at("misfit_penalty", w) * np.abs(self.approach[w] - pref)
-        quality = self.credibility[w] * self.skill[w] * fit * m.coef_at("envoy_strength", w)
-        return quality * (self.responder.leverage.take(self.cells // m.replicates) * m.information)
+        """Pressure its mediation adds on its site's parties in each of ``worlds`` (``Envoys.effect``)."""
+        return self.envoys.effect().reshape(-1)[self.cells]
 
     def update_credibility(self, progress: np.ndarray, setback: np.ndarray) -> None:
         """Credibility: hard to gain, easy to lose (§61). Masks are (site, world)."""
-        w = self.worlds
-        if not w.size:
+        self.envoys.update_credibility(progress, setback, self.number)
+
+
+class Envoys:
+    """One responder's envoys, held so that the roster's rules are a few array calls a day whatever its size (each
+    envoy stays a Mesa agent, a ``Mediator`` handle on these arrays).
+
+    A responder has at most one envoy at a site in a world, so a posting's state lives at its (site, world)
+    cell, beside the pressure, preference and progress it works with: ``envoy_at`` (the envoy's number, -1:
+    none), ``posted``, ``approach``, ``credibility`` and ``skill_at`` (the posted envoy's skill, 0 where none).
+    What belongs to the envoy is (envoy, world): ``site`` (-1: free), ``busy``, ``skill``, ``deployed_days``.
+
+    The daily rules run on whole (site, world) blocks, not on the list of postings: plain block arithmetic costs
+    a few microseconds at R = 10,000, less than gathering the postings or a masked (``where=``) operation. Where
+    no envoy is posted the approach and credibility blocks hold values no rule reads (a new posting sets its own)
+    and the effect is a zero (skill 0)."""
+
+    def __init__(self, model: PreventiveDiplomacyModel, responder: Responder, regions: list[int]):
+        self.model, self.responder = model, responder
+        S, R = model.tension.shape
+        d = model.dyn
+        self.envoy_at = np.full((S, R), -1, dtype=np.int32)
+        self.posted = np.zeros((S, R), dtype=bool)
+        self.count = 0  # postings in all worlds
+        self.approach = np.full((S, R), d.default_approach, dtype=FLOAT)  # 0 direct .. 1 indirect talks
+        self.credibility = np.full((S, R), d.mediator_credibility, dtype=FLOAT)
+        self.skill_at = np.zeros((S, R), dtype=FLOAT)
+        self.site = np.full((0, R), -1, dtype=np.int64)
+        self.busy = np.zeros((0, R), dtype=bool)
+        self.skill = np.zeros((0, R), dtype=FLOAT)
+        self.deployed_days = np.zeros((0, R), dtype=np.int32)
+        self.region = np.zeros(0, dtype=np.int64)  # the region each envoy serves; -1: anywhere
+        self.add(regions)
+
+    @property
+    def size(self) -> int:
+        return self.region.size
+
+    def add(self, regions: list[int]) -> None:
+        """New envoys at the end of the roster, free."""
+        m, R = self.model, self.model.replicates
+        first, n = self.size, len(regions)
+        # Skill varies by envoy and world, keyed by (world, actor, envoy): common random numbers that
+        # do not depend on R or on the size of the roster.
+        skill = [(0.8 + 0.4 * m.streams.address_uniform(SKILL, np.arange(R), self.responder.actor, i)).astype(FLOAT)
+                 for i in range(first, first + n)]
+        self.site = np.concatenate([self.site, np.full((n, R), -1, dtype=np.int64)])
+        self.busy = np.concatenate([self.busy, np.zeros((n, R), dtype=bool)])
+        self.skill = np.concatenate([self.skill, np.reshape(skill, (n, R)).astype(FLOAT)])
+        self.deployed_days = np.concatenate([self.deployed_days, np.zeros((n, R), dtype=np.int32)])
+        self.region = np.concatenate([self.region, np.asarray(regions, dtype=np.int64)])
+
+    def post(self, envoys: np.ndarray, worlds: np.ndarray, sites: np.ndarray) -> None:
+        """Send each of ``envoys`` to its site in its world, with fresh credibility and the default approach."""
+        d, R = self.model.dyn, self.model.replicates
+        self.site[envoys, worlds] = sites
+        self.busy[envoys, worlds] = True
+        cells = sites * R + worlds
+        self.envoy_at.reshape(-1)[cells] = envoys
+        self.posted.reshape(-1)[cells] = True
+        self.skill_at.reshape(-1)[cells] = self.skill[envoys, worlds]
+        self.credibility.reshape(-1)[cells] = d.mediator_credibility
+        self.approach.reshape(-1)[cells] = d.default_approach
+        self.count = int(np.count_nonzero(self.posted))
+
+    def release(self, wound_down: np.ndarray) -> None:
+        """Back to the roster wherever an envoy's site has wound down (mask S x R)."""
+        if not self.count:
+            return
+        cells = np.flatnonzero(wound_down)
+        cells = cells[self.posted.reshape(-1)[cells]]
+        if cells.size:
+            envoys, worlds = self.envoy_at.reshape(-1)[cells], cells % self.model.replicates
+            self.site[envoys, worlds] = -1
+            self.busy[envoys, worlds] = False
+            self.envoy_at.reshape(-1)[cells] = -1
+            self.posted.reshape(-1)[cells] = False
+            self.skill_at.reshape(-1)[cells] = 0.0
+            self.count -= cells.size
+
+    def adapt(self, envoy: int | None = None) -> None:
+        """Each posted envoy (or only ``envoy``) moves its approach toward the local preference (flexibility,
+        §48-50)."""
+        m = self.model
+        if not self.count:
+            return
+        rate = m.by_policy(lambda p: m.dyn.adaptation_rate * p.flexibility, key="adaptation")
+        was_indirect = self.approach >= 0.5
+        step = m.local_preference - self.approach
+        step *= rate  # rate x (preference - approach): the same float32 product either way round
+        if envoy is None:
+            where = self.posted
+            self.approach += step
+            self.deployed_days += self.busy
+        else:
+            where = self.envoy_at == envoy
+            np.add(self.approach, step, out=self.approach, where=where)
+            self.deployed_days[envoy] += self.busy[envoy]
+        # Log a change of approach where it crosses the line between direct and indirect talks: envoy by envoy,
+        # each envoy's in (site, world) order.
+        crossed = self.approach >= 0.5
+        crossed ^= was_indirect
+        crossed &= where
+        if crossed.any():
+            cells = np.flatnonzero(crossed)
+            cells = cells[np.argsort(self.envoy_at.reshape(-1)[cells], kind="stable")]
+            m.events.record_at(m.day, EventKind.APPROACH, cells, self.responder.actor,
+                               self.approach.reshape(-1)[cells])
+
+    def effect(self) -> np.ndarray:
+        """Pressure each posted envoy's mediation adds on its site's parties (S x R; a zero where none is posted), on
+        top of the institution's attention: envoy strength x credibility x skill x fit x leverage x information
+        (§47-53, §61). An approach the parties reject costs more than it brings (misfit > 1: the fit turns
+        negative and the envoy's presence hardens them; Beardsley et al. 2006)."""
+        m = self.model
+        misfit = np.subtract(self.approach, m.local_preference)
+        np.abs(misfit, out=misfit)
+        misfit *= m.dyn.misfit_penalty
+        fit = np.subtract(1.0, misfit, out=misfit)
+        quality = self.credibility * self.skill_at
+        quality *= fit
+        quality *= m.dyn.envoy_strength
+        quality *= (self.responder.leverage * m.information)[:, None]
+        return quality
+
+    def update_credibility(self, progress: np.ndarray, setback: np.ndarray, envoy: int | None = None) -> None:
+        """Credibility: hard to gain, easy to lose (§61). Masks are (site, world)."""
+        if not self.count:
             return
         d = self.model.dyn
-        cred = self.credibility[w]
-        gain = d.credibility_gain * (1.0 - cred) * progress.reshape(-1)[self.cells]
-        loss = d.credibility_loss * setback.reshape(-1)[self.cells]
-        self.credibility[w] = np.clip(cred + gain - loss, 0.05, 1.0)
+        cred = self.credibility
+        new = np.subtract(1.0, cred, dtype=cred.dtype)
+        new *= d.credibility_gain  # gain x (1 - credibility) x progress, in that order
+        new *= progress
+        new += cred  # credibility + gain - loss
+        new -= np.multiply(setback, d.credibility_loss)
+        np.clip(new, 0.05, 1.0, out=new)
+        if envoy is None:
+            self.credibility = new
+        else:
+            np.copyto(cred, new, where=self.envoy_at == envoy)
+
+
+class Agenda:
+    """A responder's dated transitions (first step, next rung, envoy ready, wind-down): for each kind, the (day,
+    cell, epoch) of every entry in the order they were scheduled, as flat arrays. A day's due cells are one
+    comparison away whatever the spread of the days (a dictionary keyed by day cost a Python step per distinct
+    day of every batch: funding delays spread a day's envoy requests over dozens of days). ``pop`` returns them
+    in the order scheduled; an entry whose day has passed unpopped (scheduled for a day after its kind was
+    taken that day) never comes due. Batches scheduled since the last ``pop`` wait in a list until then."""
+
+    def __init__(self):
+        self._entries: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._new: dict[str, list[tuple]] = {}  # batches scheduled since the last pop, joined at the next
+
+    def add(self, kind: str, days: np.ndarray | int, cells: np.ndarray, epochs: np.ndarray) -> None:
+        if cells.size:
+            self._new.setdefault(kind, []).append((days, cells, epochs))
+
+    def _joined(self, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        entries, new = self._entries.get(kind), self._new.pop(kind, None)
+        if new:
+            old = [] if entries is None else [entries]
+            days = [e[0] for e in old] + [np.full(c.size, d, dtype=np.int64) if np.isscalar(d) else d
+                                          for d, c, _ in new]
+            entries = self._entries[kind] = (np.concatenate(days), np.concatenate([e[1] for e in old + new]),
+                                             np.concatenate([e[2] for e in old + new]))
+        return entries
+
+    def pop(self, kind: str, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """The (cells, epochs) of ``kind`` due on ``day``, in the order they were scheduled."""
+        entries = self._joined(kind)
+        if entries is None:
+            return _NO_CELLS, _NO_CELLS
+        days, cells, epochs = entries
+        hit = days == day
+        if not hit.any():
+            return _NO_CELLS, _NO_CELLS
+        if day % 8 == 0:  # now and then, drop the entries whose day has come (their number, not their order, changes)
+            later = days > day
+            self._entries[kind] = days[later], cells[later], epochs[later]
+        return cells[hit], epochs[hit]
+
+    def cancel(self, kind: str, cells: np.ndarray) -> None:
+        """Take ``kind`` off at ``cells``, whatever day it was due."""
+        if (entries := self._joined(kind)) is not None:
+            days, at, epochs = entries
+            keep = ~np.isin(at, cells)
+            self._entries[kind] = days[keep], at[keep], epochs[keep]
 
 
 class Responder(mesa.Agent):
@@ -270,9 +441,10 @@ class Responder(mesa.Agent):
     roster; once the critical moment passes it stays engaged for ``sustainability_days`` and winds down
     (§16-17, §44-47, §56-57, §62-64).
 
-    Dated transitions (first step, next rung, envoy ready, wind-down) go into an agenda keyed by day,
-    so a day's work follows the events due that day rather than every site of every world. Entries
-    carry the engagement's epoch; an engagement that has wound down leaves only stale entries behind.
+    Dated transitions (first step, next rung, envoy ready, wind-down) go into an agenda (``Agenda``), so a
+    day's work follows the events due that day rather than every site of every world. Entries carry the
+    engagement's epoch; an engagement that has wound down leaves only stale entries behind. Its envoys are
+    held in arrays (``Envoys``); each is a Mesa agent (``Mediator``) in ``mediators``.
     """
 
     actor: int = 0
@@ -304,13 +476,12 @@ class Responder(mesa.Agent):
         self.base = np.zeros((S, R), dtype=FLOAT)  # pressure of the rung reached (the institution's attention)
         self.wolf = np.zeros(R, dtype=FLOAT)  # recognised false alarms of this actor in each world, fading
         self.pressure = np.zeros((S, R), dtype=FLOAT)
-        self.agenda: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+        self.agenda = Agenda()
         self._pooling = None  # pool_signals' weights and error
-        if isinstance(envoys, int):
-            self.mediators = [Mediator(model, self, i) for i in range(envoys)]
-        else:  # one roster per region: envoys serve their own region only
-            regions = [r for r, n in enumerate(envoys) for _ in range(n)]
-            self.mediators = [Mediator(model, self, i, region) for i, region in enumerate(regions)]
+        # One roster, or one per region whose envoys serve their own region only; its state is one array each.
+        regions = [-1] * envoys if isinstance(envoys, int) else [r for r, n in enumerate(envoys) for _ in range(n)]
+        self.envoys = Envoys(model, self, regions)
+        self.mediators = [Mediator(model, self, i, region) for i, region in enumerate(regions)]
         self.roster = len(self.mediators)  # envoys that may take a new posting (a reform can change it)
         # The money spent in the current calendar year in each world (policy.budget_usd_per_year).
         self.spent = np.zeros(R, dtype=np.float64)
@@ -331,26 +502,11 @@ class Responder(mesa.Agent):
     # -- the agenda -------------------------------------------------------------------------------
     def schedule(self, days: np.ndarray | int, kind: str, cells: np.ndarray) -> None:
         """Put ``kind`` on the agenda for each flat (site, world) cell on its day."""
-        epochs = self.epoch.reshape(-1)[cells]
-        if np.ndim(days) == 0:
-            self.agenda.setdefault(int(days), []).append((kind, cells, epochs))
-            return
-        if not days.size:
-            return
-        # One stable sort groups the cells by day (each day's cells keep their order, as a mask per day
-        # would give them): a few calls instead of two passes over the cells per distinct day.
-        order = np.argsort(days, kind="stable")
-        days, cells, epochs = days[order], cells[order], epochs[order]
-        bounds = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), days.size]
-        for a, b in pairwise(bounds):  # slices, not np.split (a Python loop of its own)
-            self.agenda.setdefault(int(days[a]), []).append((kind, cells[a:b], epochs[a:b]))
+        self.agenda.add(kind, days, cells, self.epoch.reshape(-1)[cells])
 
     def cancel(self, kind: str, cells: np.ndarray) -> None:
         """Take ``kind`` off the agenda at the flat (site, world) ``cells``, whatever day it was due."""
-        cells = np.asarray(cells, dtype=np.int64)
-        for entries in self.agenda.values():
-            entries[:] = [(k, c[~np.isin(c, cells)], e[~np.isin(c, cells)]) if k == kind else (k, c, e)
-                          for k, c, e in entries]
+        self.agenda.cancel(kind, np.asarray(cells, dtype=np.int64))
 
     def reschedule(self, kind: str, cells: np.ndarray, day: int) -> None:
         """Move ``kind`` at ``cells`` to ``day`` (the dashboard's play mode: the room decides when)."""
@@ -359,19 +515,8 @@ class Responder(mesa.Agent):
 
     def due(self, kind: str) -> np.ndarray:
         """The cells where ``kind`` is due today, in engagements still running."""
-        entries = self.agenda.get(self.model.day)
-        if not entries:
-            return _NO_CELLS
-        mine = [e for e in entries if e[0] == kind]
-        if not mine:
-            return _NO_CELLS
-        entries[:] = [e for e in entries if e[0] != kind]
-        if len(mine) == 1:  # one batch due (the common case): no concatenation needed
-            _, cells, epochs = mine[0]
-        else:
-            cells = np.concatenate([e[1] for e in mine])
-            epochs = np.concatenate([e[2] for e in mine])
-        return cells[self.epoch.reshape(-1)[cells] == epochs]
+        cells, epochs = self.agenda.pop(kind, self.model.day)
+        return cells[self.epoch.reshape(-1)[cells] == epochs] if cells.size else cells
 
     def _cells_mask(self, cells: np.ndarray) -> np.ndarray:
         mask = np.zeros(self.stage.shape, dtype=bool)
@@ -382,7 +527,9 @@ class Responder(mesa.Agent):
         """Pressure of the rung reached: the attention of the institution (envoys add their own)."""
         m = self.model
         rung = self.rung.reshape(-1)[cells]
-        scale = m.coef_at("tool_strength_scale", cells % m.replicates)
+        scale = m.dyn.tool_strength_scale
+        if isinstance(scale, np.ndarray) and scale.ndim:  # per world under parameter uncertainty
+            scale = scale[cells % m.replicates]
         attention = self.attention.take(cells // m.replicates)
         self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * attention * scale
 
@@ -427,13 +574,13 @@ class Responder(mesa.Agent):
         m, day, d = self.model, self.model.day, self.model.dyn
         self.wolf *= FLOAT(1.0) - FLOAT(1.0) / d.crying_wolf_memory_days
         threshold = d.warning_threshold + d.alarm_margin * self.estimate_error + d.crying_wolf * self.wolf
-        new = (self.stage == Stage.IDLE) & (self.estimate >= threshold)
+        new = (self.stage == Stage.IDLE.value) & (self.estimate >= threshold)
         if not self.covered.all():
             new &= self.covered[:, None]
         if not new.any():
             return
         cells = np.flatnonzero(new)
-        self.stage.reshape(-1)[cells] = Stage.WARNED
+        self.stage.reshape(-1)[cells] = Stage.WARNED.value
         self.warn_day.reshape(-1)[cells] = day
         start = day + self.decision_delay(cells)
         self.act_day.reshape(-1)[cells] = start
@@ -463,7 +610,7 @@ class Responder(mesa.Agent):
         rung = self.rung.reshape(-1)
         start = self.stand_down_false_alarms(self.due("start"))
         if start.size:
-            self.stage.reshape(-1)[start] = Stage.ACTIVE
+            self.stage.reshape(-1)[start] = Stage.ACTIVE.value
             rung[start] = 0
             self._refresh_base(start)
             self.statements.reshape(-1)[start] += 1
@@ -528,7 +675,7 @@ class Responder(mesa.Agent):
         if not false.any():
             return start
         cells = start[false]
-        self.stage.reshape(-1)[cells] = Stage.IDLE
+        self.stage.reshape(-1)[cells] = Stage.IDLE.value
         for arr in (self.warn_day, self.act_day):
             arr.reshape(-1)[cells] = NEVER
         self.epoch.reshape(-1)[cells] += 1
@@ -539,50 +686,78 @@ class Responder(mesa.Agent):
 
     def deploy(self) -> None:
         """Roster queueing: free envoys go to waiting sites, the one that looks worst first (triage,
-        §17, §62; third parties select the hardest cases, Öberg et al. 2009).
+        §17, §62; third parties select the hardest cases, Öberg et al. 2009). Envoys are served in roster
+        order: in each world the k-th free envoy (of a region's roster, for a regional envoy) takes the k-th
+        worst-looking waiting site (of its region).
 
         Works on the few worlds where a site is waiting, so its cost follows the queue, not R."""
-        m = self.model
-        if not self.waiting.any():
-            return
         worlds = np.flatnonzero(self.waiting.any(axis=0))
+        if not worlds.size:
+            return
         request = np.where(self.waiting[:, worlds], -self.estimate[:, worlds], np.inf)
         if self.over_budget is not None:  # the year's money is spent: requests wait for the next year
             request[:, self.over_budget[worlds]] = np.inf
-        cols = np.arange(worlds.size)
-        R = m.replicates
-        for med in self.mediators[:self.roster]:
-            free = med.site[worlds] < 0
-            if not free.any():
-                continue
-            # A regional envoy serves its own region's sites only: the worst-looking of those.
-            rows = None if med.region < 0 else self.region_sites[med.region]
-            if rows is not None and not rows.size:
-                continue  # a region with no country in this world: its envoys have nowhere to go
-            mine = request if rows is None else request[rows]
-            site = mine.argmin(axis=0)
-            take = free & np.isfinite(mine[site, cols])
-            if not take.any():
-                continue
-            w, s = worlds[take], (site if rows is None else rows[site])[take]
-            med.post(w, s)
-            request[s, cols[take]] = np.inf
-            cells = s * R + w
-            self.waiting.reshape(-1)[cells] = False
-            self.has_envoy.reshape(-1)[cells] = True
-            rung = self.rung.reshape(-1)
-            rung[cells] = np.maximum(rung[cells], ENVOY)
-            self._refresh_base(cells)
-            first = self.first_envoy.reshape(-1)
-            new = cells[first[cells] == NEVER]
-            self.first_envoy_gap.reshape(-1)[new] = m.day - self.warn_day.reshape(-1)[new]
-            first[cells] = np.minimum(first[cells], m.day)
-            m.events.record_at(m.day, EventKind.DEPLOYMENT, cells, self.actor, med.number)
+        free = self.envoys.site[:self.roster, worlds] < 0  # (envoy, world)
+        taken = [self._assign(request, free[members], members, rows)
+                 for members, rows in self._roster_groups() if rows is None or rows.size]
+        if len(taken) > 1:  # several regions' rosters: back to roster order, as one loop over envoys
+            envoy, col, site = (np.concatenate(a) for a in zip(*taken, strict=True))
+            order = np.argsort(envoy, kind="stable")
+            taken = [(envoy[order], col[order], site[order])]
+        if taken and taken[0][0].size:
+            envoy, col, site = taken[0]
+            self._deploy_envoys(envoy, worlds[col], site)
         left = np.isfinite(request)
         if left.any():
             still = np.zeros_like(self.waiting)
             still[:, worlds] = left
             self.handover(still)
+
+    def _roster_groups(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """The envoys that may take a new posting, by the sites they serve: (envoy numbers, their region's sites,
+        or None for anywhere), one group per region (the regions' sites do not overlap)."""
+        key = (self.roster, self.envoys.size)
+        if getattr(self, "_groups_key", None) != key:
+            region = self.envoys.region[:self.roster]
+            self._groups = [(np.flatnonzero(region == r), None if r < 0 else self.region_sites[r])
+                            for r in np.unique(region).tolist()]
+            self._groups_key = key
+        return self._groups
+
+    @staticmethod
+    def _assign(request: np.ndarray, free: np.ndarray, members: np.ndarray, rows: np.ndarray | None):
+        """Free envoys ``members`` (``free``: envoy x world) to the waiting sites of ``rows`` (None: every site),
+        worst first: the k-th free envoy in a world takes the k-th lowest request (ties to the lower site, as
+        repeated argmins would). Marks the taken requests (inf) and returns (envoy, world column, site), envoy by
+        envoy and world by world."""
+        mine = request if rows is None else request[rows]
+        order = np.argsort(mine, axis=0, kind="stable")  # each world's sites, worst-looking first
+        rank = np.cumsum(free, axis=0, dtype=np.int64)
+        rank -= 1  # the k-th free envoy in its world: 0, 1, ...
+        envoy, col = np.nonzero(free & (rank < mine.shape[0]))
+        site = order[rank[envoy, col], col]
+        ok = np.isfinite(mine[site, col])
+        envoy, col, site = members[envoy[ok]], col[ok], site[ok]
+        if rows is not None:
+            site = rows[site]
+        request[site, col] = np.inf
+        return envoy, col, site
+
+    def _deploy_envoys(self, envoy: np.ndarray, worlds: np.ndarray, sites: np.ndarray) -> None:
+        """Post each envoy to its site in its world: the site's envoy rung is reached."""
+        m = self.model
+        self.envoys.post(envoy, worlds, sites)
+        cells = sites * m.replicates + worlds
+        self.waiting.reshape(-1)[cells] = False
+        self.has_envoy.reshape(-1)[cells] = True
+        rung = self.rung.reshape(-1)
+        rung[cells] = np.maximum(rung[cells], ENVOY)
+        self._refresh_base(cells)
+        first = self.first_envoy.reshape(-1)
+        new = cells[first[cells] == NEVER]
+        self.first_envoy_gap.reshape(-1)[new] = m.day - self.warn_day.reshape(-1)[new]
+        first[cells] = np.minimum(first[cells], m.day)
+        m.events.record_at(m.day, EventKind.DEPLOYMENT, cells, self.actor, envoy)
 
     def handover(self, still_waiting: np.ndarray) -> None:
         """What happens to sites left waiting for an envoy (the UN may hand them to its partner)."""
@@ -591,11 +766,11 @@ class Responder(mesa.Agent):
         """Pressure on each site: attention of the rung reached plus its envoys' mediation, discounted
         where this actor has cried wolf (parties heed empty warnings less)."""
         m = self.model
-        pressure = self.base.copy()
-        flat = pressure.reshape(-1)
-        for med in self.mediators:
-            if med.worlds.size:
-                flat[med.cells] += med.effect()
+        if self.envoys.count:  # its envoys' mediation, a zero where none is posted (base + 0 is base: base >= +0)
+            pressure = self.envoys.effect()
+            pressure += self.base
+        else:
+            pressure = self.base.copy()
         if self.wolf.any():
             pressure /= 1.0 + m.dyn.crying_wolf_attention * self.wolf
         return pressure
@@ -619,43 +794,44 @@ class Responder(mesa.Agent):
         """Book the day's envoy-, mission- and coercion-days against the year's budget (sim.results prices the
         same days at the end of the run); a new calendar year brings new money."""
         c = self.model.costs
-        for med in self.mediators:
-            if med.worlds.size:
-                self.spent[med.worlds] += c.envoy_per_day
+        if self.envoys.count:  # one envoy-day per posting, added one by one (as many sums as postings in a world)
+            np.add.at(self.spent, np.nonzero(self.envoys.posted)[1], c.envoy_per_day)
         if self.ceiling >= MISSION:
             self.spent += (self.rung >= MISSION).sum(axis=0) * c.mission_per_day
         if self.ceiling >= COERCIVE:
             self.spent += (self.rung >= COERCIVE).sum(axis=0) * c.coercive_per_day
 
     # -- 6. Sustainability ----------------------------------------------------------------------
-    def sustain_or_wind_down(self) -> np.ndarray:
+    def sustain_or_wind_down(self, calm: np.ndarray | None = None, crisis: np.ndarray | None = None) -> np.ndarray:
         """Stay engaged `sustainability_days` after the critical moment passes, then wind down. Returns
-        where this actor is engaged at the envoy rung or above (the engagement that builds capacity)."""
+        where this actor is engaged at the envoy rung or above (the engagement that builds capacity).
+        ``calm``, ``crisis``: tension below the resolution line, at or above the crisis line (if already known)."""
         m, day = self.model, self.model.day
-        resolved = (self.stage == Stage.ACTIVE) & (m.tension < m.dyn.resolution_tension)
+        calm = m.tension < m.dyn.resolution_tension if calm is None else calm
+        crisis = m.tension >= CRISIS if crisis is None else crisis
+        resolved = (self.stage == Stage.ACTIVE.value) & calm
         if resolved.any():
             cells = np.flatnonzero(resolved)
-            self.stage.reshape(-1)[cells] = Stage.SUSTAINING
+            self.stage.reshape(-1)[cells] = Stage.SUSTAINING.value
             self.resolved_day.reshape(-1)[cells] = day
             self.schedule(day + m.lever("sustainability_days", cells), "wind_down", cells)
             m.events.record_at(day, EventKind.RESOLVED, cells, self.actor)
         # A relapse during the sustaining period puts the actor back to work.
-        relapse = (self.stage == Stage.SUSTAINING) & (m.tension >= CRISIS)
+        relapse = (self.stage == Stage.SUSTAINING.value) & crisis
         if relapse.any():
-            self.stage[relapse] = Stage.ACTIVE
+            self.stage[relapse] = Stage.ACTIVE.value
             self.resolved_day[relapse] = NEVER
         done = self.due("wind_down")
         if done.size:
             # Only where the resolution that scheduled it still stands (no relapse since).
-            still = (self.stage.reshape(-1)[done] == Stage.SUSTAINING) & (
+            still = (self.stage.reshape(-1)[done] == Stage.SUSTAINING.value) & (
                 self.resolved_day.reshape(-1)[done] == day - m.lever("sustainability_days", done)
             )
             done = done[still]
         if done.size:
             mask = self._cells_mask(done)
-            for med in self.mediators:
-                med.release(mask)
-            self.stage.reshape(-1)[done] = Stage.IDLE
+            self.envoys.release(mask)
+            self.stage.reshape(-1)[done] = Stage.IDLE.value
             self.rung.reshape(-1)[done] = -1
             for arr in (self.has_envoy, self.waiting):
                 arr.reshape(-1)[done] = False
@@ -666,7 +842,7 @@ class Responder(mesa.Agent):
             m.events.record_at(day, EventKind.WIND_DOWN, done, self.actor)
         # Only mediation and missions help national counterparts build infrastructures for peace (§56, §72);
         # a statement or a fact-finding visit does not.
-        return (self.stage >= Stage.ACTIVE) & (self.rung >= ENVOY)
+        return (self.stage >= Stage.ACTIVE.value) & (self.rung >= ENVOY)
 
 
 _NO_CELLS = np.zeros(0, dtype=np.int64)
@@ -722,10 +898,10 @@ class RegionalOrganisation(Responder):
         fact-finding rung with its envoy request ready at once. The engagement's warning is the UN's
         (``warn_day``), so its realised gaps count from the warning that started it."""
         m, day = self.model, self.model.day
-        cells = np.flatnonzero(sites & (self.stage == Stage.IDLE))
+        cells = np.flatnonzero(sites & (self.stage == Stage.IDLE.value))
         if not cells.size:
             return
-        self.stage.reshape(-1)[cells] = Stage.ACTIVE
+        self.stage.reshape(-1)[cells] = Stage.ACTIVE.value
         self.rung.reshape(-1)[cells] = FACT_FINDING
         self._refresh_base(cells)
         self.warn_day.reshape(-1)[cells] = warn_day.reshape(-1)[cells]

@@ -100,6 +100,8 @@ class EventLog:
             return
         if value is None:
             vals = None
+        elif isinstance(value, np.ndarray) and value.ndim:  # the common case first (np.ndim is a slow dispatch)
+            vals = value.astype(np.float32, copy=False)
         elif np.ndim(value) == 0:
             vals = np.full(flat.size, value, dtype=np.float32)
         else:

@@ -123,6 +123,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.phase = phase_of(self.tension)
         self.fighting_at_start = self.phase >= 3  # the year before the run counts as active there (onsets)
         self.phase_up = np.zeros((S, R), dtype=bool)
+        # (day, (site, world, 4) unit noise of the tension and the three observers) when converted together that day.
+        self._unit_noise: tuple[int | None, np.ndarray | None] = (None, None)
         # The region as a Mesa network of countries; spill-over runs along its edges.
         graph = nx.Graph()
         graph.add_nodes_from(range(S))
@@ -293,10 +295,11 @@ class PreventiveDiplomacyModel(mesa.Model):
             self.relief *= FLOAT(1.0) - FLOAT(1.0) / d.relief_memory_days
 
         shift_rate = sc.preference_shift_per_year / 365.0
-        shifted = u > 1.0 - shift_rate
-        if shifted.any():
-            self.local_preference[shifted] = (1.0 - u[shifted]) < 0.5 * shift_rate
-            self.events.record(self.day, EventKind.PREFERENCE_SHIFT, shifted, 0, self.local_preference)
+        shifted = np.flatnonzero(u > 1.0 - shift_rate)  # a few cells a day: indices, not masked writes
+        if shifted.size:
+            preference = self.local_preference.reshape(-1)
+            preference[shifted] = (1.0 - u.reshape(-1)[shifted]) < 0.5 * shift_rate
+            self.events.record_at(self.day, EventKind.PREFERENCE_SHIFT, shifted, 0, preference[shifted])
 
     # -- 2. Parties --------------------------------------------------------------------------------
     def parties_choose_moves(self) -> None:
@@ -308,12 +311,20 @@ class PreventiveDiplomacyModel(mesa.Model):
         d = self.dyn
         # move_step x moves + reversion x (grievance - tension) + noise x unit noise, summed in that order in
         # place (the same float32 sums as one expression, with fewer temporaries).
-        step = np.multiply(self.moves.sum(axis=1, dtype=np.int8), d.move_step)
+        step = np.multiply(net_moves(self.moves), d.move_step)
         term = np.subtract(self.effective_grievance, self.tension)
         term *= d.reversion
         step += term
-        term = uniform_noise16(self.streams.tension_words(self.day), out=term)
-        term *= d.tension_noise
+        if self.policy.intervene:  # the observers' unit noise too (observe_and_warn): all four converted at once
+            words = self.streams.noise_words(self.day)
+            buffer = self._unit_noise[1]
+            if buffer is None or buffer.shape != words.shape:
+                buffer = np.empty(words.shape, dtype=FLOAT)
+            self._unit_noise = (self.day, uniform_noise16(words, out=buffer))
+            np.multiply(self._unit_noise[1][..., 0], d.tension_noise, out=term)
+        else:
+            term = uniform_noise16(self.streams.tension_words(self.day), out=term)
+            term *= d.tension_noise
         step += term
         self.tension += step
         np.clip(self.tension, 0.0, MAX_TENSION, out=self.tension)
@@ -343,9 +354,11 @@ class PreventiveDiplomacyModel(mesa.Model):
         back). UCDP counts conflict-years: a day's lull is not peace."""
         d = self.dyn
         phase = phase_of(self.tension)
-        fighting = (old >= 3) & (phase < 3) & (self.tension >= d.conflict_exit_tension)
-        phase[fighting] = 3
-        phase[(old == 4) & (phase < 4) & (self.tension >= d.war_exit_tension)] = 4
+        # Raised to 3 (then 4) where held: max(phase, 3 x held) is that (phase >= 0), without a masked write.
+        held = (old >= 3) & (phase < 3) & (self.tension >= d.conflict_exit_tension)
+        np.maximum(phase, np.multiply(held.view(np.int8), 3, dtype=np.int8), out=phase)
+        held = (old == 4) & (phase < 4) & (self.tension >= d.war_exit_tension)
+        np.maximum(phase, np.multiply(held.view(np.int8), 4, dtype=np.int8), out=phase)
         return phase
 
     def count_fighting(self, old_phase: np.ndarray, cells: np.ndarray | None = None,
@@ -465,9 +478,13 @@ class PreventiveDiplomacyModel(mesa.Model):
     def observe_and_warn(self) -> None:
         if not self.policy.intervene:
             return  # nobody to warn; the observation stream is independent, so skipping it is CRN-safe
-        z = np.empty_like(self.tension)  # one observer's unit noise at a time
-        for obs, k in zip(self.observers.values(), self.streams.observation_words(self.day), strict=True):
-            obs.observe(uniform_noise16(k, out=z))
+        day, noise = self._unit_noise
+        if day != self.day:  # not converted with the tension's today (update_tension): the observers' words alone
+            noise = np.moveaxis(uniform_noise16(self.streams.observation_words(self.day)), 0, -1)
+        else:
+            noise = noise[..., 1:]
+        for i, obs in enumerate(self.observers.values()):
+            obs.observe(noise[..., i])
         o, share = self.observers, (lambda p: p.information_sharing)
         # No regional organisation, no regional early warning to share.
         partners = [(o["regional"], share)] if self.regional is not None else []
@@ -488,8 +505,7 @@ class PreventiveDiplomacyModel(mesa.Model):
                 r.spent[:] = 0.0  # a new calendar year, new money
         for r in self.responders:
             r.act()
-            for med in r.mediators:
-                med.adapt()
+            r.envoys.adapt()
 
     def combine_pressure(self) -> None:
         """Partners' efforts add when coordinated; divided, mixed messages cancel part (§16, §52)."""
@@ -505,33 +521,33 @@ class PreventiveDiplomacyModel(mesa.Model):
             return
         a, b = self.un.pressure, self.regional.pressure
         hi, lo = np.maximum(a, b), np.minimum(a, b)
-        self.pressure[...] = hi + lo * self.by_policy(
+        lo *= self.by_policy(
             lambda p: p.coordination - self.dyn.mixed_message_penalty * (1.0 - p.coordination), key="coordination")
+        np.add(hi, lo, out=self.pressure)
         np.maximum(self.pressure, 0.0, out=self.pressure)
         self.pressure *= self.scenario_config.party_will  # outsiders can only do so much (§41)
 
     def update_credibility(self) -> None:
         """Envoys gain credibility where the parties conciliate, lose it where a phase is crossed (§61)."""
-        progress = self.moves.sum(axis=1, dtype=np.int8) < 0  # -2 .. 2: int8 holds it (not an int64 block)
+        progress = net_moves(self.moves) < 0
         for r in self.responders:
-            for med in r.mediators:
-                med.update_credibility(progress, self.phase_up)
+            r.envoys.update_credibility(progress, self.phase_up)
 
     # -- 6. Sustainability and relapse -----------------------------------------------------------------
     def sustain_or_wind_down(self) -> None:
         d = self.dyn
         engaged = np.zeros_like(self.resolved)
+        crisis, calm = self.tension >= CRISIS, self.tension < d.resolution_tension  # tension is settled for the day
         if self.policy.intervene:
             for r in self.responders:
-                engaged |= r.sustain_or_wind_down()
+                engaged |= r.sustain_or_wind_down(calm, crisis)
         # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72). Nowhere
         # engaged (the twin), growth x 0 would add exact zeros: skipped.
         if engaged.any():
             self.infrastructure += d.infrastructure_growth * engaged * (1.0 - self.infrastructure)
         self.infrastructure -= d.infrastructure_decay * self.infrastructure
         # Relapse: back into crisis after the critical moment had passed.
-        crisis = self.tension >= CRISIS
-        self.resolved |= self.been_in_crisis & (self.tension < d.resolution_tension)
+        self.resolved |= self.been_in_crisis & calm
         relapse = self.resolved & crisis
         self.relapses += relapse.sum(axis=0, dtype=np.int32)
         self.resolved &= ~relapse
@@ -553,7 +569,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.year_war_days[year] += war
         waiting = 0  # crises (sites) waiting for an envoy of either actor, each counted once
         if self.policy.intervene:
-            waiting = np.logical_or.reduce([r.waiting for r in self.responders]).sum(axis=0, dtype=np.int32)
+            queued = self.un.waiting if self.regional is None else self.un.waiting | self.regional.waiting
+            waiting = queued.sum(axis=0, dtype=np.int32)
         self.year_waiting_days[year] += waiting
         self.measure(any_armed, any_war, armed, waiting)
 
@@ -561,7 +578,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector."""
         regional = self.regional_tension()
         q = quantiles(regional)
-        envoys = sum(med.worlds.size for r in self.responders for med in r.mediators)
+        envoys = sum(r.envoys.count for r in self.responders)
         R = self.replicates
         # Shares as count / R: the same correctly rounded quotient as a boolean mean, without a float64 pass.
         self.aggregates = {
@@ -591,9 +608,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         q = np.partition(blocks, idx, axis=1)[:, idx]
         envoys = np.zeros(K, dtype=np.int64)
         for r in self.responders:
-            for med in r.mediators:
-                if med.worlds.size:
-                    envoys += np.bincount(med.worlds // B, minlength=K)
+            if r.envoys.count:
+                envoys += r.envoys.posted.reshape(-1, K, B).sum(axis=(0, 2))
         columns = {
             "day": [self.day] * K,
             "tension_mean": blocks.mean(axis=1).tolist(),
@@ -646,6 +662,11 @@ def mediator_bias_factor(dynamics) -> np.ndarray | None:
     else:
         factor = [1.0 - abs(b) / 2.0] * 2
     return np.asarray(factor, dtype=FLOAT).reshape(1, 2, 1)
+
+
+def net_moves(moves: np.ndarray) -> np.ndarray:
+    """The two sides' moves summed per (site, world), -2 .. 2 in int8 (one addition, not a reduction over the axis)."""
+    return np.add(moves[:, 0], moves[:, 1], dtype=np.int8)
 
 
 def phase_of(tension: np.ndarray) -> np.ndarray:

@@ -160,7 +160,8 @@ def test_mediator_effect_follows_fit_and_credibility():
     m = model("replicates=2", "scenario.sites.A.local_preference=1.0")
     med = m.un.mediators[0]
     med.post(np.arange(2), np.zeros(2, dtype=int))
-    med.approach[:] = [1.0, 0.0]  # one fits, one is the opposite approach
+    med.set_approach([0], 1.0)  # one fits, one is the opposite approach
+    med.set_approach([1], 0.0)
     eff = med.effect()
 
     def at(name: str, world: int) -> float:  # a coefficient, per world under parameter uncertainty
@@ -217,6 +218,51 @@ def test_roster_serves_the_worst_looking_request_first_and_queues_the_rest():
     m.day = 10
     un.deploy()
     assert un.mediators[0].site[0] == 0 and un.first_envoy[0, 0] == 10
+
+
+def test_free_envoys_take_the_worst_looking_sites_in_roster_order():
+    """The roster's rule, run for all envoys at once (sim.agents.Envoys): in each world the k-th free envoy takes the
+    k-th worst-looking waiting site, a busy envoy is skipped, and the arrivals are logged envoy by envoy."""
+    m = model("replicates=2", "policy.roster_size=3", "scenario.regional_organisation=false")
+    un = m.un
+    un.mediators[1].post(np.array([0]), np.array([0]))  # envoy 1 is busy in world 0 (at site 0)
+    un.stage[:, :] = Stage.ACTIVE
+    un.estimate[:, 0] = [2.0, 2.5, 2.9]
+    un.estimate[:, 1] = [2.2, 2.2, 2.2]
+    un.waiting[1:, 0] = True  # world 0: sites 1 and 2 wait; site 2 looks worse
+    un.waiting[2, 1] = True  # world 1: only site 2 waits
+    m.day = 5
+    un.deploy()
+    assert [int(med.site[0]) for med in un.mediators] == [2, 0, 1]  # envoy 0 the worst, envoy 2 the next
+    assert [int(med.site[1]) for med in un.mediators] == [2, -1, -1]
+    assert not un.waiting.any() and un.has_envoy[1:, 0].all() and un.has_envoy[2, 1]
+    ev = m.events.columns()
+    arrived = ev["kind"] == EventKind.DEPLOYMENT
+    assert ev["value"][arrived].tolist() == [0, 0, 2]  # envoy by envoy, each in world order
+    places = list(zip(ev["world"][arrived].tolist(), ev["site"][arrived].tolist(), strict=True))
+    assert places == [(0, 2), (1, 2), (0, 1)]
+    # Released where its engagement winds down, an envoy is free again; the others stay.
+    done = np.zeros((3, 2), bool)
+    done[2, :] = True
+    un.envoys.release(done)
+    assert [int(med.site[0]) for med in un.mediators] == [-1, 0, 1] and int(un.mediators[0].site[1]) == -1
+
+
+def test_agenda_returns_a_day_s_entries_in_the_order_scheduled():
+    from sim.agents import Agenda
+
+    agenda = Agenda()
+    agenda.add("ready", np.array([7, 5, 7]), np.array([10, 11, 12]), np.zeros(3, dtype=np.int32))
+    agenda.add("ready", 7, np.array([13]), np.zeros(1, dtype=np.int32))
+    agenda.add("climb", 7, np.array([14]), np.zeros(1, dtype=np.int32))
+    assert agenda.pop("ready", 5)[0].tolist() == [11]
+    agenda.add("ready", 5, np.array([15]), np.zeros(1, dtype=np.int32))  # its day was taken already: never due
+    assert agenda.pop("ready", 6)[0].size == 0
+    assert agenda.pop("ready", 7)[0].tolist() == [10, 12, 13]
+    assert agenda.pop("climb", 7)[0].tolist() == [14]
+    agenda.add("climb", 9, np.array([20, 21]), np.zeros(2, dtype=np.int32))
+    agenda.cancel("climb", np.array([20]))
+    assert agenda.pop("climb", 9)[0].tolist() == [21]
 
 
 # -- sustainability and relapse --------------------------------------------------------------------------
