@@ -92,18 +92,29 @@ def warm_local_workers(launcher: Any) -> threading.Thread | None:
     workers = local_workers(launcher)
     if not isinstance(settings, dict) or workers < 2:
         return None
-    keys = ("prefer", "require", "timeout", "temp_folder", "max_nbytes", "mmap_mode")
-    kwargs = {k: settings[k] for k in keys if settings.get(k) is not None}
+    kwargs = launch_parallel_args(settings)
 
     def warm() -> None:
         from joblib import Parallel, delayed
 
         with contextlib.suppress(Exception):  # only a head start: the launch starts its workers anyway
-            Parallel(n_jobs=workers, backend="loky", **kwargs)(delayed(_warm_worker)() for _ in range(workers))
+            Parallel(**kwargs)(delayed(_warm_worker)() for _ in range(workers))
 
     thread = threading.Thread(target=warm, name="pdsim-warm-workers", daemon=True)
     thread.start()
     return thread
+
+
+def launch_parallel_args(settings: dict) -> dict:
+    """The arguments Hydra's joblib launcher gives ``joblib.Parallel`` (its ``launch``: backend forced to loky,
+    sizes made integers). joblib reuses its workers only for a call whose executor arguments are all equal:
+    a warm-up that left out ``max_nbytes=None`` (joblib's default is "1M") got workers that the launch then
+    discarded, and the launch started and imported two more."""
+    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
+
+    kwargs = dict(settings, backend="loky")
+    process_joblib_cfg(kwargs)
+    return kwargs
 
 
 def _warm_worker() -> None:
