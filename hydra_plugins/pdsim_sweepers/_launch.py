@@ -390,9 +390,10 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
     first = next_job_number(sweep_dir)
     size = sweeper.max_batch_size or LAUNCH_CHUNK
     interrupted = False
+    importing = None
     try:
         if todo:
-            import_merge_modules_meanwhile(sweeper.launcher)
+            importing = import_merge_modules_meanwhile(sweeper.launcher)
             with SweepProgress(sweep_dir, first, len(todo), already):
                 for start in range(0, len(todo), size):
                     chunk = todo[start:start + size]
@@ -417,6 +418,8 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
     finally:
         # Even after Ctrl-C, SIGTERM or a failed job, every finished point goes into the table.
         with signals_deferred():
+            if importing is not None:
+                importing.join()  # the merge imports nothing while that thread still does
             from sim.sweep.curves import draw_for_sweep
             from sim.sweep.table import write_table
 
