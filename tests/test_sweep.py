@@ -309,6 +309,31 @@ def test_default_launcher_is_joblib_on_all_cores(hydra_loader):
     assert launcher._target_.endswith("JoblibLauncher") and launcher.n_jobs == -1
 
 
+def test_the_launch_reuses_the_workers_warmed_while_planning(hydra_loader):
+    """The warm-up's workers are the launch's: joblib starts new ones when any executor argument differs (a
+    warm-up without max_nbytes=None did, and the sweep imported the model in four processes, not two)."""
+    from types import SimpleNamespace
+
+    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
+    from joblib import Parallel, delayed
+    from joblib.externals.loky import reusable_executor
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.pdsim_sweepers._launch import stop_local_workers, warm_local_workers
+
+    settings = {k: v for k, v in OmegaConf.to_container(launcher_config(hydra_loader)).items() if k != "_target_"}
+    settings["n_jobs"] = 2
+    warm_local_workers(SimpleNamespace(joblib=settings)).join()
+    warmed = reusable_executor._executor
+    try:
+        launch = dict(settings, backend="loky")  # what Hydra's joblib launcher hands joblib.Parallel
+        process_joblib_cfg(launch)
+        Parallel(**launch)(delayed(os.getpid)() for _ in range(2))
+        assert warmed is not None and reusable_executor._executor is warmed
+    finally:
+        stop_local_workers()
+
+
 def test_slurm_preset_composes_with_one_core_per_point(hydra_loader, monkeypatch):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     monkeypatch.setenv("PDSIM_SLURM_PARTITION", "short")

@@ -18,7 +18,6 @@ from typing import Any
 
 from sim.config import RunConfig
 from sim.files import atomic_write_text
-from sim.results import json_safe
 from sim.sweep import ROW_FILE
 
 #: Config sections that change files and messages but not a single outcome number; left out of the hash.
@@ -94,6 +93,9 @@ def write_row(row: dict[str, Any], job_dir: str | os.PathLike) -> Path:
 
     A job killed at any moment leaves either no row or a whole one, never half of one; the merge
     ignores the temporary file."""
+    from sim.results import json_safe  # here, not at the top: the sweeping process imports this module to
+    # plan and merge, and sim.results brings SciPy, pandas and the model's agents (about 1 s)
+
     return atomic_write_text(Path(job_dir) / ROW_FILE, json.dumps(json_safe(row)), sync=True)
 
 

@@ -27,10 +27,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from sim.config import PolicyConfig, RunConfig
+
+# NumPy, pandas and the model are imported where a stack is simulated (run_stack): the sweeping process
+# imports this module to plan the stacks and needs none of them.
 
 #: The sweep directory's record of which consecutive points run as one model.
 STACK_FILE = ".pdsim-stacks.json"
@@ -42,9 +42,16 @@ STACK_FILE = ".pdsim-stacks.json"
 STACKABLE = ("warning_to_action_lag_days", "flexibility", "partnership", "information_sharing", "coordination",
              "burden_sharing", "sustainability_days", "ladder_days", "funding_predictability")
 
-#: Worlds per stacked model: past the per-call overhead (R = 10,000 is close to the kernel's floor) and
-#: small enough that a day's arrays stay in the cache.
+#: Worlds past which a model is clear of NumPy's per-call overhead (R = 10,000 is close to the kernel's floor):
+#: a lone point this large runs alone, as a single run does (with its progress lines).
 STACK_WORLDS = 24_000
+
+#: The most worlds in one stacked model. Each stack pays a fixed cost besides its worlds (building the model,
+#: running the twin's block, composing its first point), so fewer, larger stacks are cheaper: lag_sweep's
+#: points cost 139 ms of CPU each in stacks of 18, 112 ms in stacks of 36 and 102 ms in one of 72 (29 Nov
+#: 2026). The cap keeps a day's arrays modest and the loss small when a sweep is stopped (a stack's points
+#: get their rows together, when the stack is done).
+STACK_MAX_WORLDS = 36_000
 
 #: Launchers whose workers run a batch of jobs in one process (where a stack's results can be shared).
 LOCAL_LAUNCHERS = ("JoblibLauncher", "BasicLauncher")
@@ -67,10 +74,11 @@ def plan_stacks(keys: list[str], replicates: list[int], workers: int = 1,
     """Stacks of consecutive points (indices into the list) with the same key; singletons run alone.
 
     Consecutive only, so that job numbers stay those of an unstacked sweep. A run of n stackable points of R
-    worlds is cut into stacks of equal size, at least n R / STACK_WORLDS of them; runs are cut further, the
-    largest stacks first, until the number of stacks is a multiple of ``workers`` (each worker gets the
-    same share). ``memory_of(worlds)`` and ``available`` bytes cap a stack's size so that ``workers``
-    stacks fit in memory at once."""
+    worlds is cut into as few stacks of equal size as hold at most STACK_MAX_WORLDS worlds each; runs are cut
+    further, the largest stacks first, until the number of stacks is a multiple of ``workers`` (each worker
+    gets the same share: ``lag_sweep``'s 72 points of 1,000 worlds run as 2 stacks of 36 on one worker and
+    on two). ``memory_of(worlds)`` and ``available`` bytes cap a stack's size so that ``workers`` stacks fit
+    in memory at once."""
     runs: list[list[int]] = []
     for i, key in enumerate(keys):
         if runs and keys[runs[-1][-1]] == key:
@@ -80,7 +88,7 @@ def plan_stacks(keys: list[str], replicates: list[int], workers: int = 1,
     parts = []  # stacks per run
     for run in runs:
         n, r = len(run), max(replicates[run[0]], 1)
-        cap = max(1, STACK_WORLDS // r)
+        cap = max(1, STACK_MAX_WORLDS // r)
         if memory_of is not None and available is not None:
             while cap > 1 and workers * memory_of(cap * r) > available:
                 cap -= 1
@@ -193,6 +201,9 @@ def stacked_result(cfg: Any, sweep_dir: Path, overrides: tuple[str, ...]):
 def run_stack(configs: list[RunConfig]) -> list:
     """Simulate points that differ only in stackable levers as one model (and one twin); one RunResult each,
     as ``sim.runner.run(config, keep_models=False)`` would give it."""
+    import numpy as np
+    import pandas as pd
+
     from sim.model import PreventiveDiplomacyModel
     from sim.results import RunResult, world_outcomes
     from sim.validation import validate
