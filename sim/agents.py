@@ -527,9 +527,7 @@ class Responder(mesa.Agent):
         """Pressure of the rung reached: the attention of the institution (envoys add their own)."""
         m = self.model
         rung = self.rung.reshape(-1)[cells]
-        scale = m.dyn.tool_strength_scale
-        if isinstance(scale, np.ndarray) and scale.ndim:  # per world under parameter uncertainty
-            scale = scale[cells % m.replicates]
+        scale = m.coef_at("tool_strength_scale", cells=cells)
         attention = self.attention.take(cells // m.replicates)
         self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * attention * scale
 

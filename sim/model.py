@@ -443,10 +443,13 @@ class PreventiveDiplomacyModel(mesa.Model):
         z = gammaincinv(shape, u) / shape
         return np.where(theta > 0, z, 1.0).astype(FLOAT)
 
-    def coef_at(self, name: str, worlds: np.ndarray):
-        """A coefficient for the given worlds: a scalar, or its per-world values under uncertainty."""
+    def coef_at(self, name: str, worlds: np.ndarray | None = None, cells: np.ndarray | None = None):
+        """A coefficient for the given worlds: a scalar, or its per-world values under uncertainty. ``cells``: flat
+        (site, world) indices instead of worlds (their world is taken only for a per-world coefficient)."""
         v = getattr(self.dyn, name)
-        return v[worlds] if isinstance(v, np.ndarray) and v.ndim else v
+        if cells is not None and isinstance(v, np.ndarray) and v.ndim:
+            worlds = cells % self.replicates
+        return self.at(v, worlds)
 
     def by_policy(self, value_of, key: str | None = None):
         """``value_of(policy)`` for this run: a scalar when every stacked point agrees (always when not

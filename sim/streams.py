@@ -148,20 +148,15 @@ class RandomStreams:
 
     def tension(self, day: int) -> np.ndarray:
         """(site, world) uniforms from 16 bits: the day's tension noise."""
-        self._daily(day)
-        return _unit(self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)[..., 0], 16)
+        return _unit(self.tension_words(day), 16)
 
     def observation(self, day: int) -> np.ndarray:
         """(observer, site, world) uniforms from 16 bits: UN, regional organisation, civil society."""
-        self._daily(day)
-        words = self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
-        return np.moveaxis(_unit(words[..., 1:4], 16), -1, 0)
+        return _unit(self.observation_words(day), 16)
 
     def observation_words(self, day: int) -> np.ndarray:
         """(observer, site, world) views of the 16-bit words k behind ``observation`` (u = (k + 1/2) / 2^16)."""
-        self._daily(day)
-        words = self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
-        return np.moveaxis(words[..., 1:4], -1, 0)
+        return np.moveaxis(self.noise_words(day)[..., 1:4], -1, 0)
 
     def noise_words(self, day: int) -> np.ndarray:
         """(site, world, 4) 16-bit words of the second daily stream: the tension's (``tension_words``) and the three
@@ -172,8 +167,7 @@ class RandomStreams:
 
     def tension_words(self, day: int) -> np.ndarray:
         """(site, world) view of the 16-bit words k behind ``tension`` (u = (k + 1/2) / 2^16)."""
-        self._daily(day)
-        return self._b.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)[..., 0]
+        return self.noise_words(day)[..., 0]
 
     # -- keyed draws for rare decisions -----------------------------------------------------------
     def keyed_uniform(self, purpose: int, cells: np.ndarray, *counters) -> np.ndarray:

@@ -65,6 +65,24 @@ def test_daily_uniforms_are_uniform_and_independent_across_purposes():
     assert abs(np.corrcoef(parties[:, 0].ravel(), tension.ravel())[0, 1]) < 0.02
 
 
+def test_the_daily_fast_paths_give_the_bits_of_their_definitions():
+    """The model reads the day's noise through lookups and word arithmetic (RandomStreams.party_logit, noise_words,
+    sim.model.uniform_noise16); each must give, bit for bit, what its definition gives from the uniforms: the
+    parties' log(u / (1 - u)) (sim.agents.Party.choose_moves) and uniform_noise(u) of the tension and observers."""
+    from sim.model import uniform_noise, uniform_noise16
+
+    s = RandomStreams(5, 3, 4_000)
+    u = s.parties(4)
+    np.testing.assert_array_equal(s.party_logit(4), np.log(u / (1.0 - u)))
+    np.testing.assert_array_equal(uniform_noise16(s.tension_words(4)), uniform_noise(s.tension(4)))
+    np.testing.assert_array_equal(uniform_noise16(s.observation_words(4)), uniform_noise(s.observation(4)))
+    np.testing.assert_array_equal(s.noise_words(4)[..., 0], s.tension_words(4))
+    # Every one of the 65,536 words, not only those a run happens to draw.
+    k = np.arange(1 << 16, dtype=np.uint16)
+    every = (k + 0.5).astype(np.float32) * np.float32(2.0**-16)
+    np.testing.assert_array_equal(uniform_noise16(k), uniform_noise(every))
+
+
 def test_nested_replicates_world_i_is_the_same_world_whatever_r():
     """The first 1,000 worlds of an R = 2,000 run are an R = 1,000 run, outcome for outcome."""
     small = run(make_config("replicates=1000", "horizon_days=365", "seed=4"))
