@@ -101,7 +101,7 @@ class Party(mesa.Agent):
         z += t[:, None, :]
         np.subtract(m.tension, ARMED_CONFLICT, out=t)
         np.maximum(t, 0.0, out=t)
-        t *= d.weight_war_cost
+        t *= m.war_cost_weight  # weight_war_cost, per conflict by its kind (Model.war_cost_by_kind)
         z -= t[:, None, :]
         np.multiply(m.fatigue, d.weight_fatigue, out=t)
         z -= t[:, None, :]

@@ -66,22 +66,27 @@ from sim.years import (
 #: Candidate life-cycle coefficients and their search ranges (wider than their plausible ranges in config.py, so
 #: the data, not the prior, decide). Only those present in DynamicsConfig are fitted.
 DEFAULT_PARAMETERS: tuple[tuple[str, float, float], ...] = (
-    ("end_rate_minor_per_year", 0.0, 1.5),
+    ("end_rate_minor_per_year", 0.0, 2.0),
     ("end_rate_war_per_year", 0.0, 1.0),
     ("war_fallback_per_year", 0.0, 2.0),
-    ("settlement_fatigue", 0.0, 3.0),
-    ("weight_fatigue", 0.0, 1.5),
-    ("weight_war_cost", 0.0, 1.0),
+    ("settlement_fatigue", 0.0, 5.0),
+    ("weight_fatigue", 0.0, 1.0),
+    ("weight_war_cost", 0.0, 3.0),
+    ("weight_fighting", 0.0, 0.4),
     ("conflict_trap", 0.0, 0.5),
     ("exhaustion_rate_per_year", 0.0, 1.0),
     ("settlement_rate_per_year", 0.0, 1.5),
-    ("intractability_spread", 0.0, 4.0),
+    # From 1, not 0: below it the fit gives up the record's long tail of episodes (CALIBRATION_full_range.md).
+    ("intractability_spread", 1.0, 4.0),
+    ("war_cost_intractability", 0.0, 3.0),
+    ("conventional_share", 0.0, 0.4),
 )
 #: The targets the distance sums over (names as in ucdp_targets.csv); the others are reported, not fitted.
 CALIBRATED = (
     "transition_minor_to_war", "transition_war_to_minor", "transition_minor_to_inactive",
     "transition_war_to_inactive", "share_conflict_years_at_war", "episode_share_1y", "episode_duration_mean",
     "recurrence_same_conflict_5y", "recurrence_same_conflict_10y", "post_conflict_onset_hazard",
+    "share_episodes_war_first_year",
 )
 YEARS, MAXITER, POPSIZE, MAX_SECONDS = 30, 30, 6, 480.0
 #: Worlds per parameter set in the search (one block of the population run), and in the confirmation run.
@@ -175,9 +180,10 @@ def parse_parameter(spec: str) -> Parameter:
 
 def fit(objective: Callable, parameters: Sequence[Parameter], maxiter: int = MAXITER, popsize: int = POPSIZE,
         seed: int = 1, max_seconds: float = MAX_SECONDS, progress: Callable[[int, float, float], None] | None = None,
-        vectorised: bool = False) -> Fit:
+        vectorised: bool = False, x0: Sequence[float] | None = None) -> Fit:
     """Minimise the distance over the parameters' box with differential evolution (fixed seed, Latin-hypercube
-    start, no polishing); keep every evaluation for the plausible ranges.
+    start, no polishing); keep every evaluation for the plausible ranges. ``x0``: a set that joins the starting
+    population (the committed values: a refit can then only improve on them, on the same worlds).
 
     ``objective(x) -> (distance, stats)`` for one parameter vector; with ``vectorised``, ``objective(X)`` takes
     the whole population (one row per parameter set) and returns a list of (distance, stats), so one model run
@@ -208,7 +214,8 @@ def fit(objective: Callable, parameters: Sequence[Parameter], maxiter: int = MAX
     optimize.differential_evolution(
         f, [(p.lo, p.hi) for p in parameters], maxiter=maxiter, popsize=popsize, rng=seed, polish=False,
         init="latinhypercube", tol=0.0, updating="deferred" if vectorised else "immediate", callback=callback,
-        vectorized=vectorised,
+        vectorized=vectorised, x0=None if x0 is None else np.clip(x0, [p.lo for p in parameters],
+                                                                 [p.hi for p in parameters]),
     )
     best = min(evaluations, key=lambda e: e.distance)
     cutoff = float(stats.chi2.ppf(0.95, df=len(parameters)))
@@ -330,7 +337,7 @@ def run_provenance(args, result: Fit, search_distance: float) -> dict:
     return {
         "date": datetime.now(UTC).date().isoformat(), "git_commit": commit_label(),
         "method": f"scipy.optimize.differential_evolution (popsize {args.popsize}, maxiter {args.maxiter}, "
-                  "Latin-hypercube start, no polish)",
+                  "Latin-hypercube start with the config's values as one member, no polish)",
         "distance": round(result.best.distance, 4), "search_distance": round(search_distance, 4),
         "evaluations": len(result.evaluations), "tolerance": args.tolerance, "overrides": " ".join(args.overrides),
     }
@@ -476,8 +483,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Fitting {', '.join(names)} to {len(CALIBRATED)} UCDP targets: {args.block} worlds a set x {args.years} "
           f"years, seed {args.seed}; differential evolution, popsize {args.popsize}, maxiter {args.maxiter}, "
           f"seed {args.opt_seed}; {'one run per generation' if vectorised else 'one run per set'}.", flush=True)
+    from sim.config import DynamicsConfig
+
+    committed = [getattr(DynamicsConfig(), p.name) for p in params]  # the values a refit must improve on
     result = fit(objective, params, args.maxiter, args.popsize, args.opt_seed, args.max_seconds, progress,
-                 vectorised)
+                 vectorised, x0=committed)
     search_distance = result.best.distance
     if args.confirm:
         confirm = model_objective(params, args.years, args.confirm, args.seed, tuple(args.overrides), targets,

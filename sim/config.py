@@ -285,6 +285,21 @@ class DynamicsConfig:
         source="Fearon 2004; Collier, Hoeffler & Soderbom 2004: some kinds of conflict last far longer "
         "(duration heterogeneity; Vaupel et al. 1979 frailty); fitted: docs/validation/calibration.csv",
     )
+    # A conflict's kind also sets how it is fought (Balcells & Kalyvas 2014: conventional civil wars are the more
+    # lethal and the shorter, irregular insurgencies the longer and the less intense; Fearon 2004: sons-of-the-soil
+    # insurgencies smoulder for decades). Both follow the same draw as the intractability (ODD 7.4).
+    war_cost_intractability: float = param(
+        1.0, unit="exponent k: a conflict's war-cost brake x Z^-k (Z its end-hazard multiplier; 0: no link)",
+        lo=0.0, hi=4.0, plausible=(0.5, 1.5),
+        source="Balcells & Kalyvas 2014; Fearon 2004: the conflicts that last are fought at low intensity; "
+        "fitted: docs/validation/calibration.csv",
+    )
+    conventional_share: float = param(
+        0.1, unit="share of conflicts (the most readily ended kind) that break out as wars", lo=0.0, hi=1.0,
+        plausible=(0.05, 0.2),
+        source="Balcells & Kalyvas 2014 (conventional civil wars); UCDP/PRIO: 14 % of episodes at war in their "
+        "first year; fitted: docs/validation/calibration.csv",
+    )
     settlement_mediation: float = param(
         1.5, unit="x end rate per unit of third-party pressure", lo=0.0, hi=20.0, plausible=(0.5, 3.0),
         source="Bercovitch 1996 (agreements in 39-64 %); Svensson & Lundgren 2015",

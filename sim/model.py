@@ -24,6 +24,7 @@ from sim.agents import (
     FLOAT,
     MAX_TENSION,
     NEVER,
+    WAR,
     Mediator,
     Observer,
     Party,
@@ -117,7 +118,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         # The conflict life cycle: war-weariness, and the ordinal and day of the armed-conflict episode.
         self.fatigue = np.zeros((S, R), dtype=FLOAT)  # years of fighting, decaying in peace
         self.relief = np.zeros((S, R), dtype=FLOAT)  # grievance a settlement addressed, fading
-        self.intractability = self.draw_intractability()
+        self.intractability, self.conventional = self.draw_kind()
+        self.war_cost_weight = self.war_cost_by_kind()
         self.episode = np.zeros((S, R), dtype=np.int32)
         self.episode_day = np.zeros((S, R), dtype=np.int32)
         self.phase = phase_of(self.tension)
@@ -330,15 +332,16 @@ class PreventiveDiplomacyModel(mesa.Model):
         np.clip(self.tension, 0.0, MAX_TENSION, out=self.tension)
         old = self.phase
         self.phase = self.held_phase(old)
+        # Blood is shed where armed conflict breaks out: the cells in fighting that were not the day before
+        # (found among the few cells in fighting, not by three passes over the block).
+        fighting = np.flatnonzero(self.phase >= 3)
+        onset = fighting[old.reshape(-1)[fighting] < 3]
+        self.break_out(onset)
         up, down = self.phase > old, self.phase < old
         self.phase_up = up
         self.events.record(self.day, EventKind.PHASE_UP, up, 0, self.phase)
         self.events.record(self.day, EventKind.PHASE_DOWN, down, 0, self.phase)
         in_crisis = self.tension >= CRISIS
-        # Blood is shed where armed conflict breaks out: the cells in fighting that were not the day before
-        # (found among the few cells in fighting, not by three passes over the block).
-        fighting = np.flatnonzero(self.phase >= 3)
-        onset = fighting[old.reshape(-1)[fighting] < 3]
         bloodshed = np.zeros(self.phase.shape, dtype=bool)
         bloodshed.reshape(-1)[onset] = True
         stable = self.tension < 1.0
@@ -346,6 +349,17 @@ class PreventiveDiplomacyModel(mesa.Model):
         # War leaves a trace: the conflict trap raises later risk (§29).
         self.war_history |= self.phase >= 4
         self.count_fighting(old, fighting, onset)
+
+    def break_out(self, onset: np.ndarray) -> None:
+        """Conventional conflicts (``draw_kind``) break out as wars: at the flat cells where armed conflict breaks
+        out today, those of conventional kind start at the war line (UCDP/PRIO: one episode in seven is a war in
+        its first year; Balcells & Kalyvas 2014)."""
+        if self.conventional is None or not onset.size:
+            return
+        war = onset[self.conventional.reshape(-1)[onset]]
+        tension = self.tension.reshape(-1)
+        tension[war] = np.maximum(tension[war], FLOAT(WAR))
+        self.phase.reshape(-1)[war] = 4
 
     def held_phase(self, old: np.ndarray) -> np.ndarray:
         """The phase from tension, with fighting that persists: once armed conflict has broken out a site
@@ -425,23 +439,45 @@ class PreventiveDiplomacyModel(mesa.Model):
         changed = np.concatenate([end, fall])
         phase[changed] = phase_of(tension[changed])
 
-    def draw_intractability(self) -> np.ndarray | None:
-        """Each conflict's own multiplier of the end hazards, drawn once per (site, world): some kinds of
-        conflict end far less readily than others (Fearon 2004: sons-of-the-soil and contraband-financed wars;
-        Collier, Hoeffler & Soderbom 2004), and the same conflict keeps its kind when it recurs. Gamma with mean 1
-        and variance ``intractability_spread``, the classic frailty of survival analysis (Vaupel et al. 1979):
-        conflicts alike in every observed respect then show the long tail of episodes in the UCDP record (one in six
-        lasting seven years or more, tests/test_processes.py). Keyed by (world, site): the same in the policy run
-        and its twin, whatever R. None when the spread is 0 (every conflict alike: no multiplication at all)."""
-        theta = self.dyn.intractability_spread
-        if not np.any(theta > 0):
-            return None
+    def draw_kind(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Each conflict's kind, drawn once per (site, world) as one keyed uniform u: the same in the policy run and
+        its twin, whatever R, and kept when the conflict recurs. Returns (intractability, conventional):
+
+        - the **intractability** Z, its own multiplier of the end hazards: some kinds of conflict end far less
+          readily than others (Fearon 2004: sons-of-the-soil and contraband-financed wars; Collier, Hoeffler &
+          Soderbom 2004). Gamma with mean 1 and variance ``intractability_spread``, by the inverse CDF at u, the
+          classic frailty of survival analysis (Vaupel et al. 1979): conflicts alike in every observed respect then
+          show the long tail of episodes in the UCDP record (one in six lasting seven years or more,
+          tests/test_processes.py). None when the spread is 0 (every conflict alike: no multiplication at all);
+        - **conventional**: the ``conventional_share`` of conflicts that end most readily (u above 1 - share) break
+          out as wars (``break_out``): conventional civil wars are the more lethal and the shorter (Balcells &
+          Kalyvas 2014). None when the share is 0.
+
+        No draw at all when both are 0."""
+        d = self.dyn
+        theta, share = d.intractability_spread, d.conventional_share
+        if not (np.any(theta > 0) or np.any(share > 0)):
+            return None, None
         S, R = self.n_sites, self.replicates
         u = self.streams.address_uniform(INTRACTABILITY, np.arange(R)[None, :], np.arange(S)[:, None])
-        theta = np.broadcast_to(np.asarray(theta, dtype=np.float64), (R,))
-        shape = 1.0 / np.maximum(theta, 1e-9)
-        z = gammaincinv(shape, u) / shape
-        return np.where(theta > 0, z, 1.0).astype(FLOAT)
+        z = None
+        if np.any(theta > 0):
+            theta = np.broadcast_to(np.asarray(theta, dtype=np.float64), (R,))
+            shape = 1.0 / np.maximum(theta, 1e-9)
+            z = np.where(theta > 0, gammaincinv(shape, u) / shape, 1.0).astype(FLOAT)
+        conventional = u > 1.0 - np.asarray(share, dtype=np.float64) if np.any(share > 0) else None
+        return z, conventional
+
+    def war_cost_by_kind(self):
+        """The war-cost brake's weight per conflict, ``weight_war_cost`` x Z^-k (k = ``war_cost_intractability``):
+        the conflicts that last are fought at low intensity, those that end readily at high intensity (Balcells &
+        Kalyvas 2014; Fearon 2004). The scalar (or per-world) weight itself when there is no link or no Z."""
+        d = self.dyn
+        k = d.war_cost_intractability
+        if self.intractability is None or not np.any(k != 0):
+            return d.weight_war_cost
+        z = self.intractability.astype(np.float64)
+        return (np.asarray(d.weight_war_cost, dtype=np.float64) * z ** -np.asarray(k, dtype=np.float64)).astype(FLOAT)
 
     def coef_at(self, name: str, worlds: np.ndarray | None = None, cells: np.ndarray | None = None):
         """A coefficient for the given worlds: a scalar, or its per-world values under uncertainty. ``cells``: flat

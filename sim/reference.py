@@ -10,8 +10,9 @@ it really follows the same rules (tests/test_bench.py).
 Scope: the rules of the **no-intervention twin** in full — triggers and scheduled shocks damped by
 infrastructures for peace, spill-over of war along borders, the parties' ordered-logit moves, tension
 with reversion toward the (relieved) grievance and noise, phases with fighting that persists
-(``held_phase``), hardening, the conflict trap, war-weariness, the end and fall-back hazards of armed
-conflict with a settlement's relief, and relapse bookkeeping (sim/model.py, sim/agents.py; equations in
+(``held_phase``), hardening, the conflict trap, war-weariness, each conflict's kind (its intractability,
+war-cost factor and whether it breaks out as a war), the end and fall-back hazards of armed conflict with a
+settlement's relief, and relapse bookkeeping (sim/model.py, sim/agents.py; equations in
 docs/ODD.md section 7). The responders' path (warning, lag, ladder, envoys) is not implemented: compare
 it with pdsim's twin (``policy.intervene=false``), never with a policy run.
 
@@ -26,6 +27,7 @@ import math
 import time
 
 import mesa
+from scipy.special import gammaincinv
 
 from sim.config import RunConfig
 
@@ -64,7 +66,7 @@ class Party(mesa.Agent):
             + d.weight_tension * (c.tension - CRISIS)
             + d.weight_reciprocity * self.other.last_move
             + d.conflict_trap * c.war_history
-            - d.weight_war_cost * max(c.tension - ARMED_CONFLICT, 0.0)
+            - d.weight_war_cost * c.war_cost_factor * max(c.tension - ARMED_CONFLICT, 0.0)
             - d.weight_fatigue * c.fatigue
             + d.weight_fighting * (c.phase >= 3)
             + d.party_noise * math.log(u / (1.0 - u))
@@ -92,6 +94,12 @@ class Country(mesa.Agent):
         self.effective_grievance = self.grievance
         self.relief = self.fatigue = 0.0
         self.episode = self.episode_day = 0
+        # The conflict's kind (sim.model.draw_kind): its end-hazard multiplier, war-cost factor, conventional or not.
+        u = self.random.random() or 0.5
+        theta = d.intractability_spread
+        self.intractability = gammaincinv(1.0 / theta, u) * theta if theta > 0 else 1.0
+        self.war_cost_factor = self.intractability ** -d.war_cost_intractability
+        self.conventional = u > 1.0 - d.conventional_share
         self.been_in_crisis, self.resolved = self.tension >= CRISIS, False
         self.neighbours: list[Country] = []
         self.parties = [Party(model, self, 0), Party(model, self, 1)]
@@ -126,6 +134,8 @@ class Country(mesa.Agent):
         self.tension = min(max(t, 0.0), MAX_TENSION)
         old = self.phase
         self.phase = self.held_phase(old)
+        if self.phase >= 3 > old and self.conventional:  # conventional conflicts break out as wars
+            self.tension, self.phase = max(self.tension, WAR), 4
         bloodshed = self.phase >= 3 > old
         for p in self.parties:
             p.hardening += d.hardening_per_day * (self.tension >= CRISIS) + d.hardening_on_bloodshed * bloodshed
@@ -165,7 +175,7 @@ class Country(mesa.Agent):
         d, m = self.model.dyn, self.model
         at_war = self.phase >= 4
         rate = d.end_rate_war_per_year if at_war else d.end_rate_minor_per_year
-        p_end = rate * (1.0 + d.settlement_fatigue * self.fatigue) / DAYS_PER_YEAR  # no third-party pressure
+        p_end = rate * (1.0 + d.settlement_fatigue * self.fatigue) * self.intractability / DAYS_PER_YEAR  # no pressure
         p_fall = d.war_fallback_per_year / DAYS_PER_YEAR if at_war else 0.0
         u = self.random.random()
         if u < p_end:

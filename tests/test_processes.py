@@ -332,6 +332,70 @@ def test_conflicts_that_differ_in_kind_give_the_record_s_long_tail(mechanism):
         assert "too low" in verdicts.values(), (verdicts, stats["episode_share_7y_plus"])
 
 
+def test_a_conflict_s_kind_sets_how_it_is_fought():
+    """One draw per conflict sets its kind: the ``conventional_share`` that end most readily are the conventional
+    ones (their intractability Z above every other conflict's), and the war-cost brake is weighted by Z^-k. Shared
+    by the twin and nested in R; no draw when the spread and the share are both 0."""
+    theta, share, k = 1.5, 0.2, 0.8
+    kind = (f"dynamics.intractability_spread={theta}", f"dynamics.conventional_share={share}",
+            f"dynamics.war_cost_intractability={k}")
+    big = model("replicates=20000", "horizon_days=1", *kind)
+    z, conventional = big.intractability.astype(float), big.conventional
+    assert abs(conventional.mean() - share) < 4 * np.sqrt(share * (1 - share) / conventional.size)
+    assert z[conventional].min() > z[~conventional].max()  # the most readily ended kind, not a separate draw
+    np.testing.assert_allclose(big.war_cost_weight, big.dyn.weight_war_cost * z ** -k, rtol=1e-5)
+    small = model("replicates=300", "horizon_days=1", *kind, "policy.intervene=false")
+    np.testing.assert_array_equal(small.conventional, conventional[:, :300])
+    np.testing.assert_array_equal(small.war_cost_weight, big.war_cost_weight[:, :300])
+    none = model("replicates=5", "horizon_days=1", "dynamics.intractability_spread=0", "dynamics.conventional_share=0")
+    assert none.intractability is None and none.conventional is None
+    assert none.war_cost_weight == none.dyn.weight_war_cost
+
+
+def test_conventional_conflicts_break_out_as_wars_and_the_others_as_minor_conflict():
+    """Where armed conflict breaks out, the conventional conflicts start at the war line; the others keep their
+    tension and phase. Every other cell is left alone."""
+    m = model("replicates=4000", "horizon_days=1", "dynamics.conventional_share=0.3")
+    m.tension[0], m.phase[0] = 3.2, 3  # site 0 breaks out in every world today
+    m.tension[1], m.phase[1] = 3.2, 3  # site 1 too, but it is not among today's outbreaks
+    m.break_out(np.arange(m.replicates))  # flat cells of site 0
+    conventional = m.conventional[0]
+    assert 0.25 < conventional.mean() < 0.35
+    assert (m.phase[0][conventional] == 4).all() and (m.tension[0][conventional] == 4.0).all()
+    assert (m.phase[0][~conventional] == 3).all() and np.allclose(m.tension[0][~conventional], 3.2)
+    assert (m.phase[1] == 3).all() and np.allclose(m.tension[1], 3.2)
+
+
+#: The life cycle as fitted before conflicts' kind set how they are fought (git 38ba767, CALIBRATION.md of that
+#: commit): the best the model found without the mechanism, so the off arm below is a real attempt to meet the
+#: record without it, not the fitted set with one piece pulled out.
+FIT_WITHOUT_KIND = ("dynamics.end_rate_minor_per_year=0.431", "dynamics.end_rate_war_per_year=0.00049",
+                    "dynamics.war_fallback_per_year=0.622", "dynamics.settlement_fatigue=2.91",
+                    "dynamics.weight_fatigue=0.0108", "dynamics.weight_war_cost=2.74", "dynamics.weight_fighting=0.126",
+                    "dynamics.conflict_trap=0.292", "dynamics.intractability_spread=1.18",
+                    "dynamics.conventional_share=0", "dynamics.war_cost_intractability=0")
+
+
+@pytest.mark.parametrize("mechanism", ["on", "off"])
+def test_conflicts_fought_by_their_kind_give_the_record_s_wars(mechanism):
+    """The record: few minor conflicts become wars in a year (6 %), yet one episode in seven is a war in its first
+    year (UCDP/PRIO, docs/validation/ucdp_targets.csv): wars mostly break out as wars, and the long conflicts are
+    low-intensity insurgencies (Balcells & Kalyvas 2014; Fearon 2004). The model meets both when a conflict's kind
+    sets how it is fought. Off: the best life cycle fitted without that (``FIT_WITHOUT_KIND``): its wars grow out of
+    minor conflict, so wars in the first year are too rare or minor conflicts become wars too often."""
+    from sim.patterns import configure_baseline, load_targets, run_baseline, verdict
+
+    overrides = () if mechanism == "on" else FIT_WITHOUT_KIND
+    _, stats = run_baseline(configure_baseline(30, 500, 3, overrides=overrides))
+    targets = load_targets()
+    verdicts = {n: verdict(targets[n], stats[n]) for n in ("share_episodes_war_first_year", "transition_minor_to_war")}
+    if mechanism == "on":
+        assert set(verdicts.values()) == {"consistent"}, verdicts
+    else:
+        assert verdicts["share_episodes_war_first_year"] == "too low" or verdicts["transition_minor_to_war"] == \
+            "too high", verdicts
+
+
 # -- costs ---------------------------------------------------------------------------------------------------
 def test_costs_are_priced_counts():
     base = ("replicates=500", "horizon_days=200", "seed=2")
