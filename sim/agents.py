@@ -601,7 +601,23 @@ class Responder(mesa.Agent):
         # Keyed by the engagement, not the calendar: acting a day later meets the same funding luck.
         u = m.streams.keyed_uniform(FUNDING, cells, self.actor, self.epoch.reshape(-1)[cells])
         funding = -np.log1p(-u) * m.dyn.funding_delay_days * (1.0 - m.lever("funding_predictability", cells))
-        return (m.dyn.standby_days + np.rint(funding)).astype(np.int32)
+        return (m.dyn.standby_days + np.rint(funding)).astype(np.int32) + self.who_leads_delay(cells)
+
+    def who_leads_delay(self, cells: np.ndarray) -> np.ndarray | int:
+        """Days the partners need to decide who sends the envoy (§52: synergy is "hampered by the lack of a
+        joint mechanism to decide, in real time, who does what"; MODEL_GUIDE: without it, delay, duplication
+        and mixed messages). Only where the other responder is on the case at the site too (warned, acting or
+        sustaining): an actor alone has no one to agree with. ``dynamics.coordination_delay_days`` at
+        coordination 0, none at coordination 1; deterministic (no draw), so common random numbers are kept."""
+        m = self.model
+        days = m.dyn.coordination_delay_days
+        partner = m.partner_of(self)
+        if days <= 0 or partner is None:
+            return 0
+        busy = partner.stage.reshape(-1)[cells] != Stage.IDLE.value
+        # Per stacked point, as its own run computes it (the key "coordination" holds combine_pressure's factor).
+        agree = m.by_policy(lambda p: float(np.rint(days * (1.0 - p.coordination))), key="who_leads_days")
+        return (busy * m.at(agree, cells % m.replicates)).astype(np.int32)
 
     def act(self) -> None:
         m, day = self.model, self.model.day

@@ -383,6 +383,10 @@ class DynamicsConfig:
                                   plausible=(1.0, 1.6), source="§49 local preferences; Beardsley et al. 2006")
     mixed_message_penalty: float = param(0.6, unit="share", lo=0.0, hi=1.0, plausible=(0.4, 0.8),
                                          source="§16, §52")
+    #: Deciding who does what (§52): an envoy requested where the partner is on the case too waits
+    #: coordination_delay_days x (1 - coordination) more days; 0 switches the delay off (docs/ODD.md 7.6).
+    coordination_delay_days: float = param(30.0, unit="days at coordination 0", lo=0.0, hi=365.0,
+                                           source="§51-52 who does what; judgement")
     leverage_unity: float = param(0.5, unit="share", lo=0.0, hi=10.0, source="§11, §53")
     leverage_incentives: float = param(0.4, unit="share", lo=0.0, hi=10.0, source="§53")
     regional_legitimacy: float = param(0.8, unit="share", lo=0.0, hi=10.0, source="§46, §51")

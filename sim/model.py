@@ -546,6 +546,12 @@ class PreventiveDiplomacyModel(mesa.Model):
             r.act()
             r.envoys.adapt()
 
+    def partner_of(self, responder):
+        """The other responder (the UN's partner is the regional organisation and back); None if it has none."""
+        if self.regional is None:
+            return None
+        return self.regional if responder is self.un else self.un
+
     def combine_pressure(self) -> None:
         """Partners' efforts add when coordinated; divided, mixed messages cancel part (§16, §52)."""
         if not self.policy.intervene:

@@ -21,10 +21,10 @@ R = 3000  # as in the README's table (`python -m sim.levers`): the same seed giv
 
 #: (preset, lever) -> why the model misses the report's sign there.
 KNOWN_MISSES = {
-    ("kyrgyzstan_2010", "roster size"): "a third of the worlds have a crisis waiting for an envoy, but as many with "
-    "6 UN envoys as with 1: the queue that binds is not the UN's, so a larger UN roster changes next to nothing",
-    ("madagascar_2009", "divided partners"): "the regional organisation (SADC) leads and is the stronger partner; "
-    "the lone UN it is compared with is the weaker one, so divided attention is no worse than the UN alone",
+    ("kyrgyzstan_2010", "roster size"): "the crisis a roster could save is the first, and the first never queues: "
+    "91 % of escalating worlds escalate first in Kyrgyzstan itself; the UN queue of a 1-envoy roster (32 % of worlds) "
+    "begins after some country has already escalated in 79 % of them (spill-over into Tajikistan), and even with no "
+    "queue at all (6 UN and 6 regional envoys) escalation falls by only 0.13 points [-0.02, +0.29]",
 }
 
 
