@@ -18,8 +18,10 @@ hold per world (those with a plausible range in DynamicsConfig, which parameter 
 whole generation of the population runs as ONE model run, each set a block of ``--block`` worlds, and
 ``BlockStreams`` gives world i of every block the random numbers of world i of a ``--block``-world run; so a set's
 statistics are exactly those of its own run with the same seed, at a fraction of the cost (the model's cost per day
-barely grows with R). Other coefficients run one model per set, same seed. The best set is then re-run with
-``--confirm`` worlds, and that run is what the fit per target reports.
+barely grows with R). Other coefficients run one model per set, same seed. The search's best ``--candidates``
+distinct sets and the committed values (the config's, also a member of the starting population) are then re-run
+with ``--confirm`` worlds; the best confirmed is kept, and that run is what the fit per target reports (a refit
+replaces the committed values only when it does better there: ``confirm_best``).
 
 Why differential evolution rather than ABC-SMC (pyabc): under common random numbers the distance is a deterministic
 but step-like function of the coefficients (years are coded by thresholds), which defeats gradient and simplex
@@ -91,6 +93,8 @@ CALIBRATED = (
 YEARS, MAXITER, POPSIZE, MAX_SECONDS = 30, 30, 6, 480.0
 #: Worlds per parameter set in the search (one block of the population run), and in the confirmation run.
 BLOCK, CONFIRM = 200, 2000
+#: The search's best distinct sets re-run in the confirmation (with the committed values): see ``confirm_best``.
+CANDIDATES = 5
 OUT = patterns.VALIDATION
 
 
@@ -220,6 +224,28 @@ def fit(objective: Callable, parameters: Sequence[Parameter], maxiter: int = MAX
     best = min(evaluations, key=lambda e: e.distance)
     cutoff = float(stats.chi2.ppf(0.95, df=len(parameters)))
     return Fit(list(parameters), best, evaluations, cutoff, time.perf_counter() - start, stopped)
+
+
+def confirm_best(result: Fit, confirm: Callable, candidates: int, committed: Sequence[float]) -> Evaluation:
+    """The set kept: of the search's ``candidates`` best distinct sets and the committed one, the best in the
+    confirmation run (``confirm(x) -> (distance, stats)``, more worlds). Why: a search on a small block of worlds
+    rewards a set that fits that block's luck (the winner's curse: the best of 500 noisy distances is biased low), so
+    the search's best alone may confirm worse than a runner-up or than the values already committed; a refit then
+    replaces the committed values only when it does better on the confirmation run. Ranges keep the search's."""
+    seen, pool = set(), []
+    for e in sorted(result.evaluations, key=lambda e: e.distance):
+        key = tuple(np.round(e.x, 12))
+        if key not in seen:
+            seen.add(key)
+            pool.append(e.x)
+        if len(pool) == candidates:
+            break
+    lo, hi = [p.lo for p in result.parameters], [p.hi for p in result.parameters]
+    x0 = np.clip(np.asarray(committed, dtype=float), lo, hi)
+    if not any(np.array_equal(x, x0) for x in pool):
+        pool.append(x0)
+    confirmed = [Evaluation(x, *confirm(x)) for x in pool]
+    return min(confirmed, key=lambda e: e.distance)
 
 
 class BlockStreams(RandomStreams):
@@ -407,8 +433,10 @@ def report(result: Fit, rows, provenance: dict, targets: dict, tolerance: float,
         f"Method: {provenance['method']}. {len(result.evaluations)} evaluations in {result.seconds:.0f} s"
         + (" (stopped at the time limit)" if result.stopped_early else "") + f"; best distance in the search "
         f"{result.search_best:.2f} over {len(names)} targets (tolerance {tolerance:g})"
-        + (f"; the best set re-run with {provenance['confirm_replicates']} worlds (the fit below): distance "
-           f"{result.best.distance:.2f}" if provenance.get("confirm_replicates") else "")
+        + (f"; the search's {provenance.get('candidates', 1)} best sets and the committed values re-run with "
+           f"{provenance['confirm_replicates']} worlds, the best of them kept (the fit below): distance "
+           f"{result.best.distance:.2f} (its distance in the search {provenance['search_distance']:.2f})"
+           if provenance.get("confirm_replicates") else "")
         + f". Plausible range: every evaluated set within {result.cutoff:.2f} (chi-square 95 %, "
         f"k = {len(result.parameters)}) of the best in the search ({result.accepted} sets).",
         "",
@@ -441,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--block", type=int, default=BLOCK, help=f"worlds per parameter set (default {BLOCK})")
     ap.add_argument("--confirm", type=int, default=CONFIRM, help="worlds in the confirmation run of the best set, "
                     f"which the fit per target reports (default {CONFIRM}; 0: report the search's own block)")
+    ap.add_argument("--candidates", type=int, default=CANDIDATES,
+                    help=f"the search's best distinct sets re-run with --confirm worlds, beside the committed values; "
+                         f"the best confirmed is kept (default {CANDIDATES})")
     ap.add_argument("--seed", type=int, default=0, help="model seed (the same in every evaluation)")
     ap.add_argument("--opt-seed", type=int, default=1, help="seed of the optimiser")
     ap.add_argument("--maxiter", type=int, default=MAXITER, help="generations of differential evolution")
@@ -456,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         check_ranges(("--years", args.years, 2, 100), ("--block", args.block, 2, 1_000_000),
-                     ("--confirm", args.confirm, 0, 1_000_000), ("--maxiter", args.maxiter, 0, 10_000),
+                     ("--confirm", args.confirm, 0, 1_000_000),
+                     ("--candidates", args.candidates, 1, 1000), ("--maxiter", args.maxiter, 0, 10_000),
                      ("--popsize", args.popsize, 1, 1000), ("--tolerance", args.tolerance, 0.0, 10.0))
         params = [parse_parameter(s) for s in args.param] or default_parameters()
         if not params:
@@ -492,11 +524,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.confirm:
         confirm = model_objective(params, args.years, args.confirm, args.seed, tuple(args.overrides), targets,
                                   CALIBRATED, args.tolerance, args.scenario)
-        d, s = confirm(result.best.x)
-        result.best = Evaluation(result.best.x, d, s)  # report the confirmation run; ranges keep the search's
+        result.best = confirm_best(result, confirm, args.candidates, committed)
+        # (scipy hands the committed values back through its unit scaling: equal to rounding, not bit for bit)
+        search_distance = next((e.distance for e in result.evaluations if np.allclose(e.x, result.best.x, rtol=1e-9,
+                                                                                     atol=1e-12)), math.nan)
     provenance = {
         "targets_sha256": sha256(patterns.TARGETS_PATH), "scenario": args.scenario, "seed": args.seed,
-        "replicates": args.block, "confirm_replicates": args.confirm, "years": args.years,
+        "replicates": args.block, "confirm_replicates": args.confirm, "candidates": args.candidates,
+        "years": args.years,
         "optimiser_seed": args.opt_seed, **run_provenance(args, result, search_distance),
     }
     files = write_outputs(result, Path(args.out), provenance, targets, args.tolerance)

@@ -116,3 +116,24 @@ def test_plausible_range_is_the_near_best_region():
     f = calibrate.Fit([Parameter("a", 0, 1)], ev[2], ev, cutoff=3.84, seconds=0.0, stopped_early=False)
     assert f.plausible() == [(0.2, 0.4)] and f.accepted == 3
     assert isinstance(Stat(1.0, 1, 1.0, 1.0), Stat)
+
+
+def test_the_confirmation_keeps_the_best_confirmed_set_not_the_luckiest_in_the_search():
+    """The winner's curse: the search's best distance on a small block is biased low. The kept set is the best of
+    the search's few best and the committed values, re-run bigger; a refit keeps the committed values when none of
+    the candidates confirms better."""
+    params = [Parameter("a", 0.0, 1.0)]
+    evaluations = [calibrate.Evaluation(np.array([x]), d, {}) for x, d in
+                   [(0.1, 1.0), (0.2, 2.0), (0.3, 3.0), (0.1, 1.0), (0.9, 50.0)]]
+    result = calibrate.Fit(params, evaluations[0], evaluations, 3.84, 0.0, False)
+    confirmed = []
+
+    def confirm(x):  # the confirmation favours the search's runner-up: a lucky block made 0.1 look best
+        confirmed.append(float(x[0]))
+        return abs(float(x[0]) - 0.2), {}
+
+    kept = calibrate.confirm_best(result, confirm, 2, committed=[0.7])
+    assert sorted(confirmed) == [0.1, 0.2, 0.7]  # two distinct best, and the committed values
+    assert kept.x[0] == 0.2 and kept.distance == 0.0
+    kept = calibrate.confirm_best(result, lambda x: (abs(float(x[0]) - 0.7), {}), 2, committed=[0.7])
+    assert kept.x[0] == 0.7  # no candidate confirms better: the committed values stay
