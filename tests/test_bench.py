@@ -19,7 +19,7 @@ from sim.runner import configure, simulate, twin_config
 
 HORIZON = 365
 #: Reference worlds cost ~30 us per world-day (about 11 ms a world); pdsim's twin is cheap at any R.
-REFERENCE_WORLDS, ALTERED_WORLDS, VECTOR_WORLDS = 1000, 800, 20_000
+REFERENCE_WORLDS, ALTERED_WORLDS, VECTOR_WORLDS = 1000, 1600, 20_000
 Z99 = 2.5758
 
 
