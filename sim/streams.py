@@ -131,6 +131,7 @@ class RandomStreams:
         self._words = np.empty((2, n_sites, n_worlds), dtype=np.uint64)
         self._a, self._b = self._words
         self._tmp = np.empty_like(self._words)
+        self._high = None  # trigger_words_high's block
         self._day = None
 
     # -- daily noise --------------------------------------------------------------------------------
@@ -153,6 +154,14 @@ class RandomStreams:
         # The low 32 bits as a uint32 view (little-endian, as the uint16 views below): the same integers as
         # ``a & 0xFFFFFFFF``, but uint32 -> float64 converts ten times faster than uint64 -> float64.
         return self._a.view(np.uint32).reshape(self.n_sites, self.n_worlds, 2)[..., 0]
+
+    def trigger_words_high(self, day: int) -> np.ndarray:
+        """(site, world) ``trigger_words`` k as k x 2^32 in a contiguous uint64 block (reused the next day): compared
+        with K x 2^32 they order as k and K do, at a third of the cost of comparing the strided 32-bit view."""
+        self._daily(day)
+        if self._high is None:
+            self._high = np.empty_like(self._a)
+        return np.left_shift(self._a, np.uint64(32), out=self._high)
 
     def trigger_at(self, cells: np.ndarray) -> np.ndarray:
         """``trigger`` of the day last drawn at flat (site, world) ``cells`` only (a few a day)."""

@@ -132,7 +132,7 @@ def share_worker_imports(workers: int) -> bool:
     import multiprocessing
     from multiprocessing import forkserver
 
-    if "forkserver" not in multiprocessing.get_all_start_methods() or os.environ.get("XX_NOFS"):  # XXX
+    if "forkserver" not in multiprocessing.get_all_start_methods():
         return False
     from joblib._parallel_backends import LokyBackend
     from joblib.externals.loky.backend import context as loky_context
