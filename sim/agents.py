@@ -126,12 +126,16 @@ class Party(mesa.Agent):
         np.subtract(z > cut, z < -cut, out=m.moves, dtype=np.int8)
 
     @staticmethod
-    def harden(model: PreventiveDiplomacyModel, in_crisis, bloodshed, stable) -> None:
+    def harden(model: PreventiveDiplomacyModel, in_crisis, bloodshed: np.ndarray, stable) -> None:
         """Positions harden each day in crisis and jump when blood is first shed; they soften slowly
-        when stable. Hardening divides third parties' pressure: the window for small steps closes."""
+        when stable. Hardening divides third parties' pressure: the window for small steps closes.
+        ``bloodshed``: the flat (site, world) cells where armed conflict broke out today."""
         d = model.dyn
         h = model.hardening
-        h += (d.hardening_per_day * in_crisis + d.hardening_on_bloodshed * bloodshed)[:, None, :]
+        step = d.hardening_per_day * in_crisis
+        if bloodshed.size:  # the jump at those few cells only: elsewhere it added an exact +0
+            step.reshape(-1)[bloodshed] += model.coef_at("hardening_on_bloodshed", cells=bloodshed)
+        h += step[:, None, :]
         h *= (1.0 - d.hardening_decay * stable)[:, None, :]
 
 
@@ -416,13 +420,14 @@ class Agenda:
         if entries is None:
             return _NO_CELLS, _NO_CELLS
         days, cells, epochs = entries
-        hit = days == day
-        if not hit.any():
+        # Positions, then two gathers: half the cost of masking both arrays (each mask counts and copies anew).
+        hit = (days == day).nonzero()[0]
+        if not hit.size:
             return _NO_CELLS, _NO_CELLS
         if day % 8 == 0:  # now and then, drop the entries whose day has come (their number, not their order, changes)
             later = days > day
             self._entries[kind] = days[later], cells[later], epochs[later]
-        return cells[hit], epochs[hit]
+        return cells.take(hit), epochs.take(hit)
 
     def cancel(self, kind: str, cells: np.ndarray) -> None:
         """Take ``kind`` off at ``cells``, whatever day it was due."""
@@ -516,7 +521,7 @@ class Responder(mesa.Agent):
     def due(self, kind: str) -> np.ndarray:
         """The cells where ``kind`` is due today, in engagements still running."""
         cells, epochs = self.agenda.pop(kind, self.model.day)
-        return cells[self.epoch.reshape(-1)[cells] == epochs] if cells.size else cells
+        return cells[self.epoch.reshape(-1).take(cells) == epochs] if cells.size else cells
 
     def _cells_mask(self, cells: np.ndarray) -> np.ndarray:
         mask = np.zeros(self.stage.shape, dtype=bool)
@@ -823,18 +828,17 @@ class Responder(mesa.Agent):
         m, day = self.model, self.model.day
         calm = m.tension < m.dyn.resolution_tension if calm is None else calm
         crisis = m.tension >= CRISIS if crisis is None else crisis
-        resolved = (self.stage == Stage.ACTIVE.value) & calm
-        if resolved.any():
-            cells = np.flatnonzero(resolved)
+        cells = np.flatnonzero((self.stage == Stage.ACTIVE.value) & calm)  # resolved
+        if cells.size:
             self.stage.reshape(-1)[cells] = Stage.SUSTAINING.value
             self.resolved_day.reshape(-1)[cells] = day
             self.schedule(day + m.lever("sustainability_days", cells), "wind_down", cells)
             m.events.record_at(day, EventKind.RESOLVED, cells, self.actor)
         # A relapse during the sustaining period puts the actor back to work.
-        relapse = (self.stage == Stage.SUSTAINING.value) & crisis
-        if relapse.any():
-            self.stage[relapse] = Stage.ACTIVE.value
-            self.resolved_day[relapse] = NEVER
+        relapse = np.flatnonzero((self.stage == Stage.SUSTAINING.value) & crisis)
+        if relapse.size:
+            self.stage.reshape(-1)[relapse] = Stage.ACTIVE.value
+            self.resolved_day.reshape(-1)[relapse] = NEVER
         done = self.due("wind_down")
         if done.size:
             # Only where the resolution that scheduled it still stands (no relapse since).

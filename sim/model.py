@@ -35,7 +35,15 @@ from sim.agents import (
 from sim.alloc import keep_freed_memory
 from sim.config import RunConfig, uncertain_coefficients
 from sim.events import EventKind, EventLog
-from sim.streams import GRIEVANCE, INTRACTABILITY, PARAMETERS, PREFERENCE, SETTLEMENT, RandomStreams
+from sim.streams import (
+    GRIEVANCE,
+    INTRACTABILITY,
+    PARAMETERS,
+    PREFERENCE,
+    SETTLEMENT,
+    RandomStreams,
+    first_word,
+)
 
 keep_freed_memory()  # a day's temporaries are reused, not faulted in again (sim.alloc)
 
@@ -268,8 +276,13 @@ class PreventiveDiplomacyModel(mesa.Model):
         # trigger (and, rescaled, uniform again: the shock's size); above 1 - shift rate the local
         # preference shifts (and, rescaled, picks the new one). A random trigger and a shift never
         # coincide on one day (a scheduled election can).
-        u = self.streams.trigger(self.day)
-        trigger = u < rate
+        shift_rate = sc.preference_shift_per_year / 365.0
+        # The uniforms' 32-bit words k compared with the words at which the uniform crosses the rates (``rare_words``):
+        # the same cells as comparing the uniforms, which are computed only at the few cells concerned. As k x 2^32
+        # (uint64, contiguous): the comparisons cost a third of those on the strided words.
+        k = self.streams.trigger_words_high(self.day)
+        below, above = self.rare_words(rate, shift_rate)
+        trigger = k < np.uint64(below << 32) if below < 1 << 32 else np.ones(k.shape, dtype=bool)
         elections = self.election_day == self.day
         if elections.any():
             trigger[elections] = True
@@ -282,7 +295,7 @@ class PreventiveDiplomacyModel(mesa.Model):
             # triggered cells only (elementwise, the same arithmetic as on the whole block).
             site, world = np.divmod(cells, self.replicates)
             size = np.where(elections[site], self.scheduled_shock[site],
-                            FLOAT(0.5) + u.reshape(-1)[cells] / FLOAT(max(rate, 1e-12)))
+                            FLOAT(0.5) + self.streams.trigger_at(cells) / FLOAT(max(rate, 1e-12)))
             self.tension.reshape(-1)[cells] += (self.coef_at("trigger_shock", world) * size
                                                 * damping.reshape(-1)[cells])
             self.events.record_at(self.day, EventKind.TRIGGER, cells)
@@ -296,12 +309,18 @@ class PreventiveDiplomacyModel(mesa.Model):
             self.effective_grievance -= self.relief
             self.relief *= FLOAT(1.0) - FLOAT(1.0) / d.relief_memory_days
 
-        shift_rate = sc.preference_shift_per_year / 365.0
-        shifted = np.flatnonzero(u > 1.0 - shift_rate)  # a few cells a day: indices, not masked writes
-        if shifted.size:
+        if above < 1 << 32 and (shifted := np.flatnonzero(k >= np.uint64(above << 32))).size:  # a few cells: indices
             preference = self.local_preference.reshape(-1)
-            preference[shifted] = (1.0 - u.reshape(-1)[shifted]) < 0.5 * shift_rate
+            preference[shifted] = (1.0 - self.streams.trigger_at(shifted)) < 0.5 * shift_rate
             self.events.record_at(self.day, EventKind.PREFERENCE_SHIFT, shifted, 0, preference[shifted])
+
+    def rare_words(self, rate: float, shift_rate: float) -> tuple[int, int]:
+        """The daily 32-bit words (sim.streams.trigger_words) at which the day's uniform u stops being below the
+        trigger rate (u < rate: k < first) and starts being above 1 - shift rate (k >= second); kept per rates."""
+        key = (rate, shift_rate)
+        if getattr(self, "_rare_words", (None,))[0] != key:
+            self._rare_words = key, (first_word(lambda u: ~(u < rate)), first_word(lambda u: u > 1.0 - shift_rate))
+        return self._rare_words[1]
 
     # -- 2. Parties --------------------------------------------------------------------------------
     def parties_choose_moves(self) -> None:
@@ -342,12 +361,10 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.events.record(self.day, EventKind.PHASE_UP, up, 0, self.phase)
         self.events.record(self.day, EventKind.PHASE_DOWN, down, 0, self.phase)
         in_crisis = self.tension >= CRISIS
-        bloodshed = np.zeros(self.phase.shape, dtype=bool)
-        bloodshed.reshape(-1)[onset] = True
         stable = self.tension < 1.0
-        Party.harden(self, in_crisis, bloodshed, stable)
-        # War leaves a trace: the conflict trap raises later risk (§29).
-        self.war_history |= self.phase >= 4
+        Party.harden(self, in_crisis, onset, stable)
+        # War leaves a trace: the conflict trap raises later risk (§29). Wars are among the cells in fighting.
+        self.war_history.reshape(-1)[fighting[self.phase.reshape(-1)[fighting] >= 4]] = True
         self.count_fighting(old, fighting, onset)
 
     def break_out(self, onset: np.ndarray) -> None:
@@ -366,13 +383,17 @@ class PreventiveDiplomacyModel(mesa.Model):
         stays in it until tension falls below ``conflict_exit_tension`` (or the fighting ends, see
         ``end_or_fall_back``); a war stays a war until tension falls below ``war_exit_tension`` (or it falls
         back). UCDP counts conflict-years: a day's lull is not peace."""
-        d = self.dyn
         phase = phase_of(self.tension)
+        cells = np.flatnonzero(old >= 3)  # fighting is held only where there was fighting: a few per cent of cells
+        if not cells.size:
+            return phase
+        p, tension = phase.reshape(-1)[cells], self.tension.reshape(-1)[cells]
         # Raised to 3 (then 4) where held: max(phase, 3 x held) is that (phase >= 0), without a masked write.
-        held = (old >= 3) & (phase < 3) & (self.tension >= d.conflict_exit_tension)
-        np.maximum(phase, np.multiply(held.view(np.int8), 3, dtype=np.int8), out=phase)
-        held = (old == 4) & (phase < 4) & (self.tension >= d.war_exit_tension)
-        np.maximum(phase, np.multiply(held.view(np.int8), 4, dtype=np.int8), out=phase)
+        held = (p < 3) & (tension >= self.coef_at("conflict_exit_tension", cells=cells))
+        np.maximum(p, np.multiply(held.view(np.int8), 3, dtype=np.int8), out=p)
+        held = (old.reshape(-1)[cells] == 4) & (p < 4) & (tension >= self.coef_at("war_exit_tension", cells=cells))
+        np.maximum(p, np.multiply(held.view(np.int8), 4, dtype=np.int8), out=p)
+        phase.reshape(-1)[cells] = p
         return phase
 
     def count_fighting(self, old_phase: np.ndarray, cells: np.ndarray | None = None,
@@ -574,6 +595,8 @@ class PreventiveDiplomacyModel(mesa.Model):
 
     def update_credibility(self) -> None:
         """Envoys gain credibility where the parties conciliate, lose it where a phase is crossed (§61)."""
+        if not any(r.envoys.count for r in self.responders):
+            return  # no envoy posted anywhere (the twin): nobody's credibility to update
         progress = net_moves(self.moves) < 0
         for r in self.responders:
             r.envoys.update_credibility(progress, self.phase_up)
@@ -581,14 +604,15 @@ class PreventiveDiplomacyModel(mesa.Model):
     # -- 6. Sustainability and relapse -----------------------------------------------------------------
     def sustain_or_wind_down(self) -> None:
         d = self.dyn
-        engaged = np.zeros_like(self.resolved)
+        engaged = None
         crisis, calm = self.tension >= CRISIS, self.tension < d.resolution_tension  # tension is settled for the day
         if self.policy.intervene:
             for r in self.responders:
-                engaged |= r.sustain_or_wind_down(calm, crisis)
+                mine = r.sustain_or_wind_down(calm, crisis)
+                engaged = mine if engaged is None else np.logical_or(engaged, mine, out=engaged)
         # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72). Nowhere
         # engaged (the twin), growth x 0 would add exact zeros: skipped.
-        if engaged.any():
+        if engaged is not None and engaged.any():
             self.infrastructure += d.infrastructure_growth * engaged * (1.0 - self.infrastructure)
         self.infrastructure -= d.infrastructure_decay * self.infrastructure
         # Relapse: back into crisis after the critical moment had passed.

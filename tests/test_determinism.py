@@ -83,6 +83,29 @@ def test_the_daily_fast_paths_give_the_bits_of_their_definitions():
     np.testing.assert_array_equal(uniform_noise16(k), uniform_noise(every))
 
 
+def test_rare_events_by_words_are_the_cells_of_the_uniforms():
+    """The day's triggers and preference shifts are found by comparing the 32-bit words with the words at which the
+    uniform crosses each rate (PreventiveDiplomacyModel.rare_words): the same cells as comparing the uniforms, at
+    the rates of the presets and at the edges (a rate between two neighbouring uniforms, none, every word)."""
+    from sim.streams import first_word, unit32
+
+    s = RandomStreams(3, 3, 20_000)
+    u, high = s.trigger(9), s.trigger_words_high(9)
+    for rate in (0.0, 1.0 / 365, 6.0 / 365, 52.0 / 365, float(unit32(np.uint32(123_456_789))), 1.0):
+        below = first_word(lambda v, r=rate: ~(v < r))
+        # The crossing itself: the last word below the rate is below it, the first one is not.
+        assert below == 0 or (unit32(np.array([below - 1], dtype=np.uint32)) < rate).all()
+        assert below == 1 << 32 or not (unit32(np.array([below], dtype=np.uint32)) < rate).any()
+        expected = u < rate
+        got = high < np.uint64(below << 32) if below < 1 << 32 else np.ones(u.shape, dtype=bool)
+        np.testing.assert_array_equal(got, expected)
+        above = first_word(lambda v, r=rate: v > 1.0 - r)
+        got = high >= np.uint64(above << 32) if above < 1 << 32 else np.zeros(u.shape, dtype=bool)
+        np.testing.assert_array_equal(got, u > 1.0 - rate)
+    cells = np.flatnonzero(u.reshape(-1) < 0.01)
+    np.testing.assert_array_equal(s.trigger_at(cells), u.reshape(-1)[cells])
+
+
 def test_nested_replicates_world_i_is_the_same_world_whatever_r():
     """The first 1,000 worlds of an R = 2,000 run are an R = 1,000 run, outcome for outcome."""
     small = run(make_config("replicates=1000", "horizon_days=365", "seed=4"))

@@ -48,9 +48,9 @@ def wait_for(condition, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def workers_of(pid: int) -> list[int]:
-    """joblib (loky) worker processes whose parent is ``pid``."""
-    found = []
+def processes() -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, command line)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -59,10 +59,22 @@ def workers_of(pid: int) -> list[int]:
             cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid and "loky" in cmd and "resource_tracker" not in cmd:
-            found.append(int(entry.name))
+        found[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmd)
     return found
+
+
+def fork_servers_of(pid: int) -> list[int]:
+    """The fork server the sweeping process ``pid`` forks its workers from (hydra_plugins/pdsim_sweepers/
+    _launch.py, share_worker_imports)."""
+    return [p for p, (ppid, cmd) in processes().items() if ppid == pid and "multiprocessing.forkserver" in cmd]
+
+
+def workers_of(pid: int) -> list[int]:
+    """joblib (loky) worker processes of the sweeping process ``pid``: children of its fork server (which carry
+    the server's command line), or its own children where loky starts them."""
+    servers = set(fork_servers_of(pid))
+    return [p for p, (ppid, cmd) in processes().items()
+            if ppid in servers or (ppid == pid and "loky" in cmd and "resource_tracker" not in cmd)]
 
 
 def alive(pid: int) -> bool:
@@ -129,12 +141,13 @@ def test_workers_exit_when_the_sweeping_process_is_killed(tmp_path):
     try:
         # Workers running their first points (Hydra creates a job's directory when the job starts).
         wait_for(lambda: (sweep / "1").is_dir() and len(workers_of(proc.pid)) == 2, 120, "two running jobs")
-        workers = workers_of(proc.pid)
+        workers, servers = workers_of(proc.pid), fork_servers_of(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)  # the sweeping process alone: its workers are orphaned
         proc.wait(timeout=30)
-        # Within half a second once a worker runs pdsim code; a worker still importing when orphaned exits
-        # as soon as it gets there (seconds on a loaded machine).
+        # At once once a worker runs pdsim code; a worker still starting when orphaned exits as soon as it
+        # gets there (seconds on a loaded machine). The fork server ends when no worker is left.
         wait_for(lambda: not any(alive(w) for w in workers), 30, "the orphaned workers to exit")
+        wait_for(lambda: not any(alive(s) for s in servers), 30, "the fork server to exit")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # clean up whatever is left, even if the test failed

@@ -86,7 +86,7 @@ def test_hardening_grows_in_crisis_and_jumps_at_bloodshed():
     in_crisis = np.ones((3, 10), bool)
     blood = np.zeros((3, 10), bool)
     blood[0, :5] = True
-    m.parties[0].harden(m, in_crisis, blood, np.zeros((3, 10), bool))
+    m.parties[0].harden(m, in_crisis, np.flatnonzero(blood), np.zeros((3, 10), bool))
     np.testing.assert_allclose(m.hardening[0, 0, :5], d.hardening_per_day + d.hardening_on_bloodshed, rtol=1e-6)
     np.testing.assert_allclose(m.hardening[0, 0, 5:], d.hardening_per_day, rtol=1e-6)
 

@@ -328,10 +328,24 @@ def test_the_launch_reuses_the_workers_warmed_while_planning(hydra_loader):
     try:
         launch = dict(settings, backend="loky")  # what Hydra's joblib launcher hands joblib.Parallel
         process_joblib_cfg(launch)
-        Parallel(**launch)(delayed(os.getpid)() for _ in range(2))
+        seen = Parallel(**launch)(delayed(_worker_lineage)() for _ in range(2))
         assert warmed is not None and reusable_executor._executor is warmed
+        # Forked from the fork server that imported the model (not from this process), with joblib's thread
+        # limits, and asked for by this process: the pipe that tells it this process has gone.
+        from joblib import cpu_count
+
+        for ppid, asked_by, threads in seen:
+            assert ppid != os.getpid() and asked_by == os.getpid()
+            assert threads == os.environ.get("OPENBLAS_NUM_THREADS", str(max(cpu_count() // 2, 1)))
     finally:
         stop_local_workers()
+
+
+def _worker_lineage() -> tuple[int, int | None, str | None]:
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    return os.getppid(), parent and parent.pid, os.environ.get("OPENBLAS_NUM_THREADS")
 
 
 def test_slurm_preset_composes_with_one_core_per_point(hydra_loader, monkeypatch):

@@ -5,6 +5,7 @@ Modules, one job each:
 - :mod:`sim.sweep.rows`      a point's row (flattened summary + parameters + provenance), its config
                              hash, and the atomic write into the job directory;
 - :mod:`sim.sweep.job`       the job's side: skip a point already done, record the point's row;
+- :mod:`sim.sweep.worker_imports` what local workers import once, in the fork server they are forked from;
 - :mod:`sim.sweep.plan`      compose and validate every point before any job starts, and decide
                              which points a resumed sweep still has to simulate;
 - :mod:`sim.sweep.table`     merge the rows of a sweep directory into results.parquet / results.csv;
@@ -19,3 +20,7 @@ The Hydra sweepers that use these live in ``hydra_plugins/pdsim_sweepers``. See 
 
 #: File name of a point's row inside its job directory.
 ROW_FILE = "row.json"
+
+#: Set by the sweeping process for the fork server of its local workers (sim.sweep.worker_imports): the thread
+#: limits joblib gives a worker (OMP_NUM_THREADS, ...), as JSON.
+WORKER_ENV = "PDSIM_WORKER_ENV"

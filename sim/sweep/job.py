@@ -43,14 +43,22 @@ def sweep_process_tag() -> str:
 def watch_parent(every: float = 0.5) -> bool:
     """In a worker process of a local sweep (joblib/loky), exit as soon as the sweeping process is gone.
 
-    A worker whose parent died (kill -9, a crash, a lost terminal) would otherwise finish its batch and
-    then sit idle for as long as the machine runs, holding its memory. A thread polls ``os.getppid()``:
-    when the parent changes (the worker was re-parented), the worker exits at once; the point it was
-    running has no row yet (rows are written atomically, last), so a resumed sweep simulates it again.
-    Only a process started on the sweep's machine watches: a direct child of the sweeping process (not
-    the sweep itself with ``n_jobs=1``, nor a Ray or Slurm worker, whose lifetime its scheduler owns).
-    A worker that finds the sweeping process already dead (killed while the worker was starting) exits
-    at once. Returns whether this process watches."""
+    A worker whose sweeping process died (kill -9, a crash, a lost terminal) would otherwise finish its
+    batch and then sit idle for as long as the machine runs, holding its memory. A thread watches the
+    sweeping process and, when it is gone, ends the worker at once; the point it was running has no row
+    yet (rows are written atomically, last), so a resumed sweep simulates it again. How it watches:
+
+    - a worker forked from the sweep's fork server (sim.sweep.worker_imports) is the server's child, not
+      the sweep's, and the server outlives the sweep while any worker runs; multiprocessing gives such a
+      worker the read end of a pipe whose other end only the sweeping process holds (``parent_process()``,
+      its ``sentinel``), which becomes readable the moment that process is gone;
+    - a worker started by loky itself is the sweeping process's child: the thread polls ``os.getppid()``
+      and exits when the worker has been re-parented.
+
+    Only a process started for the sweep on its machine watches (not the sweep itself with ``n_jobs=1``,
+    nor a Ray or Slurm worker, whose lifetime its scheduler owns). A worker that finds the sweeping process
+    already dead (killed while the worker was starting) exits at once. Returns whether this process
+    watches."""
     global _WATCHDOG
     pid, _, host = os.environ.get(SWEEP_PID_ENV, "").partition("@")
     if _WATCHDOG is not None:
@@ -58,6 +66,16 @@ def watch_parent(every: float = 0.5) -> bool:
     if not pid.isdigit() or host != socket.gethostname() or int(pid) == os.getpid():
         return False
     parent = int(pid)
+    if (sentinel := _sweep_sentinel(parent)) is not None:
+        def watch_pipe() -> None:
+            from multiprocessing.connection import wait
+
+            wait([sentinel])  # blocks until the sweeping process has gone (end of file on the pipe)
+            os._exit(143)
+
+        _WATCHDOG = threading.Thread(target=watch_pipe, name="pdsim-parent-watchdog", daemon=True)
+        _WATCHDOG.start()
+        return True
     if os.getppid() != parent:
         try:
             os.kill(parent, 0)
@@ -76,6 +94,17 @@ def watch_parent(every: float = 0.5) -> bool:
     _WATCHDOG = threading.Thread(target=watch, name="pdsim-parent-watchdog", daemon=True)
     _WATCHDOG.start()
     return True
+
+
+def _sweep_sentinel(sweep_pid: int) -> int | None:
+    """The pipe end that tells a process started through multiprocessing (e.g. forked by a fork server) that
+    the process which asked for it, here the sweeping process, has gone; None for other processes."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid != sweep_pid:
+        return None
+    return getattr(parent, "sentinel", None)
 
 
 def job_dir() -> Path:
