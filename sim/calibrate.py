@@ -1,13 +1,14 @@
 """Calibrate the no-intervention baseline's life-cycle coefficients to the UCDP/PRIO record.
 
-    pdsim-calibrate [--param NAME=LO:HI ...] [--years 30] [--block 200] [--confirm 2000] [--seed 0]
+    pdsim-calibrate [--param NAME=LO:HI ...] [--years 30] [--block 200] [--confirm 2000] [--candidates 5] [--seed 0]
                     [--maxiter 30] [--popsize 6] [--opt-seed 1] [--max-seconds 480] [--tolerance 0.2]
                     [--out DIR] [OVERRIDE ...]
 
 What is fitted: the coefficients named with ``--param`` (default: those of ``DEFAULT_PARAMETERS`` that exist in
 ``sim.config.DynamicsConfig``, with the search ranges given there). To what: the targets of ``CALIBRATED`` in
 ``docs/validation/ucdp_targets.csv`` (annual transitions minor <-> war <-> ended, episode length, recurrence of the
-same conflict within 5 and 10 years, the post-conflict onset hazard, the share of conflict-years at war), computed
+same conflict within 5 and 10 years, the post-conflict onset hazard, the share of conflict-years at war and of
+episodes at war in their first year), computed
 from the model's years coded as UCDP would code them (``sim/years.py``). How: minimising the pattern distance of
 ``sim.patterns.distance`` (sum of squared standardised differences; each difference is scaled by the observed and
 the model's standard errors and by the tolerance) with ``scipy.optimize.differential_evolution`` — a fixed seed, a
