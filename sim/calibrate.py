@@ -187,8 +187,9 @@ def fit(objective: Callable, parameters: Sequence[Parameter], maxiter: int = MAX
         seed: int = 1, max_seconds: float = MAX_SECONDS, progress: Callable[[int, float, float], None] | None = None,
         vectorised: bool = False, x0: Sequence[float] | None = None) -> Fit:
     """Minimise the distance over the parameters' box with differential evolution (fixed seed, Latin-hypercube
-    start, no polishing); keep every evaluation for the plausible ranges. ``x0``: a set that joins the starting
-    population (the committed values: a refit can then only improve on them, on the same worlds).
+    start, no polishing); keep every evaluation for the plausible ranges. ``x0``: a set inside the box that joins
+    the starting population (the committed values, ``committed_values``: a refit can then only improve on them, on
+    the same worlds).
 
     ``objective(x) -> (distance, stats)`` for one parameter vector; with ``vectorised``, ``objective(X)`` takes
     the whole population (one row per parameter set) and returns a list of (distance, stats), so one model run
@@ -219,8 +220,7 @@ def fit(objective: Callable, parameters: Sequence[Parameter], maxiter: int = MAX
     optimize.differential_evolution(
         f, [(p.lo, p.hi) for p in parameters], maxiter=maxiter, popsize=popsize, rng=seed, polish=False,
         init="latinhypercube", tol=0.0, updating="deferred" if vectorised else "immediate", callback=callback,
-        vectorized=vectorised, x0=None if x0 is None else np.clip(x0, [p.lo for p in parameters],
-                                                                 [p.hi for p in parameters]),
+        vectorized=vectorised, x0=x0,
     )
     best = min(evaluations, key=lambda e: e.distance)
     cutoff = float(stats.chi2.ppf(0.95, df=len(parameters)))
@@ -233,20 +233,32 @@ def confirm_best(result: Fit, confirm: Callable, candidates: int, committed: Seq
     rewards a set that fits that block's luck (the winner's curse: the best of 500 noisy distances is biased low), so
     the search's best alone may confirm worse than a runner-up or than the values already committed; a refit then
     replaces the committed values only when it does better on the confirmation run. Ranges keep the search's."""
-    seen, pool = set(), []
+    pool: list[np.ndarray] = []
     for e in sorted(result.evaluations, key=lambda e: e.distance):
-        key = tuple(np.round(e.x, 12))
-        if key not in seen:
-            seen.add(key)
+        if not any(same_set(e.x, x) for x in pool):
             pool.append(e.x)
         if len(pool) == candidates:
             break
-    lo, hi = [p.lo for p in result.parameters], [p.hi for p in result.parameters]
-    x0 = np.clip(np.asarray(committed, dtype=float), lo, hi)
-    if not any(np.array_equal(x, x0) for x in pool):
-        pool.append(x0)
+    committed = np.asarray(committed, dtype=float)
+    if not any(same_set(x, committed) for x in pool):
+        pool.append(committed)
     confirmed = [Evaluation(x, *confirm(x)) for x in pool]
     return min(confirmed, key=lambda e: e.distance)
+
+
+def same_set(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two parameter sets are one: equal to rounding (scipy hands a set it was given back through its unit
+    scaling, so the committed values return equal to rounding, not bit for bit)."""
+    return bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
+
+
+def committed_values(parameters: Sequence[Parameter]) -> np.ndarray:
+    """The config's values of the parameters, inside their search boxes: the values a refit must improve on."""
+    from sim.config import DynamicsConfig
+
+    config = DynamicsConfig()
+    values = [getattr(config, p.name) for p in parameters]
+    return np.clip(values, [p.lo for p in parameters], [p.hi for p in parameters])
 
 
 class BlockStreams(RandomStreams):
@@ -516,9 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Fitting {', '.join(names)} to {len(CALIBRATED)} UCDP targets: {args.block} worlds a set x {args.years} "
           f"years, seed {args.seed}; differential evolution, popsize {args.popsize}, maxiter {args.maxiter}, "
           f"seed {args.opt_seed}; {'one run per generation' if vectorised else 'one run per set'}.", flush=True)
-    from sim.config import DynamicsConfig
-
-    committed = [getattr(DynamicsConfig(), p.name) for p in params]  # the values a refit must improve on
+    committed = committed_values(params)
     result = fit(objective, params, args.maxiter, args.popsize, args.opt_seed, args.max_seconds, progress,
                  vectorised, x0=committed)
     search_distance = result.best.distance
@@ -526,9 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         confirm = model_objective(params, args.years, args.confirm, args.seed, tuple(args.overrides), targets,
                                   CALIBRATED, args.tolerance, args.scenario)
         result.best = confirm_best(result, confirm, args.candidates, committed)
-        # (scipy hands the committed values back through its unit scaling: equal to rounding, not bit for bit)
-        search_distance = next((e.distance for e in result.evaluations if np.allclose(e.x, result.best.x, rtol=1e-9,
-                                                                                     atol=1e-12)), math.nan)
+        search_distance = next((e.distance for e in result.evaluations if same_set(e.x, result.best.x)), math.nan)
     provenance = {
         "targets_sha256": sha256(patterns.TARGETS_PATH), "scenario": args.scenario, "seed": args.seed,
         "replicates": args.block, "confirm_replicates": args.confirm, "candidates": args.candidates,

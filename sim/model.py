@@ -135,6 +135,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.phase_up = np.zeros((S, R), dtype=bool)
         # (day, (site, world, 4) unit noise of the tension and the three observers) when converted together that day.
         self._unit_noise: tuple[int | None, np.ndarray | None] = (None, None)
+        # ((trigger rate, shift rate), their crossing words) for the day's rare events (``rare_words``).
+        self._rare_words: tuple[tuple | None, tuple[int, int] | None] = (None, None)
         # The region as a Mesa network of countries; spill-over runs along its edges.
         graph = nx.Graph()
         graph.add_nodes_from(range(S))
@@ -318,7 +320,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         """The daily 32-bit words (sim.streams.trigger_words) at which the day's uniform u stops being below the
         trigger rate (u < rate: k < first) and starts being above 1 - shift rate (k >= second); kept per rates."""
         key = (rate, shift_rate)
-        if getattr(self, "_rare_words", (None,))[0] != key:
+        if self._rare_words[0] != key:
             self._rare_words = key, (first_word(lambda u: ~(u < rate)), first_word(lambda u: u > 1.0 - shift_rate))
         return self._rare_words[1]
 
