@@ -287,3 +287,21 @@ def test_world_figure_and_command(tmp_path, capsys):
     (tmp_path / "junk.parquet").write_text("not parquet")
     assert world.main([str(tmp_path / "junk.parquet")]) == 2
     assert "not a readable Parquet file" in capsys.readouterr().err
+
+
+def test_world_command_footer_names_the_runs_seed(tmp_path):
+    """The standalone command reads seed and version from the years file's own metadata (every result file carries
+    them), so its figure's footer says which run it shows; a table written without them gives none."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim.analysis import world
+
+    table = pa.Table.from_pandas(hand_table(), preserve_index=False)
+    meta = {b"pdsim": json.dumps({"version": "9.9", "seed": 7, "timestamp": "t", "config": {}})}
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "years.parquet")
+    assert world.run_provenance(tmp_path / "years.parquet") == {"seed": 7, "version": "9.9"}
+    pq.write_table(table, tmp_path / "bare.parquet")
+    assert world.run_provenance(tmp_path / "bare.parquet") == {}

@@ -12,6 +12,7 @@ docs/validation/ucdp_years.csv and ucdp_targets.csv (never the dataset).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -114,6 +115,19 @@ def world_figure(table: pd.DataFrame, path: str | Path, *, start_year: int = wor
     return style.save(fig, path)
 
 
+def run_provenance(path: Path) -> dict:
+    """Seed and version of the run that wrote a years table (the ``pdsim`` metadata every result file carries), for
+    the figure's footer; empty for a table written without it."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    try:
+        run = json.loads(meta[b"pdsim"])
+    except (KeyError, ValueError):
+        return {}
+    return {k: run[k] for k in ("seed", "version") if k in run}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.analysis.world", description=__doc__.split("\n\n")[0])
     ap.add_argument("years", help="a world run's years table (years.parquet)")
@@ -148,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     waiting = np.load(args.waiting) if args.waiting else None
     before = world_stats.states_before_start() if args.before == "countries" else None
     try:
-        files = world_figure(table, args.out, start_year=args.start_year, waiting=waiting, before=before)
+        files = world_figure(table, args.out, start_year=args.start_year, waiting=waiting, before=before,
+                             provenance=run_provenance(path))
     except ValueError as err:
         print(str(err), file=sys.stderr)
         return 2
