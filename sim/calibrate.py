@@ -69,7 +69,7 @@ from sim.years import (
 #: Candidate life-cycle coefficients and their search ranges (wider than their plausible ranges in config.py, so
 #: the data, not the prior, decide). Only those present in DynamicsConfig are fitted.
 DEFAULT_PARAMETERS: tuple[tuple[str, float, float], ...] = (
-    ("end_rate_minor_per_year", 0.0, 2.0),
+    ("end_rate_minor_per_year", 0.0, 6.0),
     ("end_rate_war_per_year", 0.0, 1.0),
     ("war_fallback_per_year", 0.0, 2.0),
     ("settlement_fatigue", 0.0, 5.0),
@@ -227,12 +227,17 @@ def fit(objective: Callable, parameters: Sequence[Parameter], maxiter: int = MAX
     return Fit(list(parameters), best, evaluations, cutoff, time.perf_counter() - start, stopped)
 
 
-def confirm_best(result: Fit, confirm: Callable, candidates: int, committed: Sequence[float]) -> Evaluation:
+def confirm_best(result: Fit, confirm: Callable, candidates: int, committed: Sequence[float],
+                 misses: Callable[[dict], int] = lambda stats: 0) -> Evaluation:
     """The set kept: of the search's ``candidates`` best distinct sets and the committed one, the best in the
     confirmation run (``confirm(x) -> (distance, stats)``, more worlds). Why: a search on a small block of worlds
     rewards a set that fits that block's luck (the winner's curse: the best of 500 noisy distances is biased low), so
     the search's best alone may confirm worse than a runner-up or than the values already committed; a refit then
-    replaces the committed values only when it does better on the confirmation run. Ranges keep the search's."""
+    replaces the committed values only when it does better on the confirmation run. Ranges keep the search's.
+
+    "Best" is the fewest fitted targets missed (``misses(stats)``), then the smallest distance: patterns are
+    filters (pattern-oriented modelling, Grimm et al. 2005), so a set that meets every target beats one that is
+    closer on average but misses one."""
     pool: list[np.ndarray] = []
     for e in sorted(result.evaluations, key=lambda e: e.distance):
         if not any(same_set(e.x, x) for x in pool):
@@ -243,7 +248,12 @@ def confirm_best(result: Fit, confirm: Callable, candidates: int, committed: Seq
     if not any(same_set(x, committed) for x in pool):
         pool.append(committed)
     confirmed = [Evaluation(x, *confirm(x)) for x in pool]
-    return min(confirmed, key=lambda e: e.distance)
+    return min(confirmed, key=lambda e: (misses(e.stats), e.distance))
+
+
+def fitted_misses(stats: dict[str, Stat], targets: dict[str, dict], tolerance: float) -> int:
+    """How many of the fitted targets (``CALIBRATED``) the statistics miss (the verdict of ``sim.patterns``)."""
+    return sum(patterns.verdict(targets[n], stats[n], tolerance) != "consistent" for n in CALIBRATED)
 
 
 def same_set(a: np.ndarray, b: np.ndarray) -> bool:
@@ -535,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.confirm:
         confirm = model_objective(params, args.years, args.confirm, args.seed, tuple(args.overrides), targets,
                                   CALIBRATED, args.tolerance, args.scenario)
-        result.best = confirm_best(result, confirm, args.candidates, committed)
+        result.best = confirm_best(result, confirm, args.candidates, committed,
+                                   lambda stats: fitted_misses(stats, targets, args.tolerance))
         search_distance = next((e.distance for e in result.evaluations if same_set(e.x, result.best.x)), math.nan)
     provenance = {
         "targets_sha256": sha256(patterns.TARGETS_PATH), "scenario": args.scenario, "seed": args.seed,

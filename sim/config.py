@@ -242,10 +242,10 @@ class DynamicsConfig:
     )
     weight_war_cost: float = param(
         2.74, unit="per tension above the armed-conflict line", lo=0.0, hi=10.0, plausible=(0.99, 2.97),
-        source="Fearon 1995 costs of war; fitted: docs/validation/calibration.csv",
+        source="Fearon 1995 costs of war; fitted: docs/validation/CALIBRATION.md",
     )
     conflict_trap: float = param(0.292, unit="propensity", lo=0.0, hi=10.0, plausible=(0.198, 0.463),
-                                 source="§29; Walter 2011; fitted: docs/validation/calibration.csv")
+                                 source="§29; Walter 2011; fitted: docs/validation/CALIBRATION.md")
     hardening_per_day: float = param(
         0.01, unit="1/day in crisis", lo=0.0, hi=1.0, plausible=(0.005, 0.02),
         source="Bercovitch 1996; Regan & Stam 2000",
@@ -258,32 +258,34 @@ class DynamicsConfig:
     # The conflict life cycle (Zartman's ripeness; Greig; Ruhe 2015; UCDP/PRIO annual transitions).
     weight_fatigue: float = param(
         0.0108, unit="propensity per year of fighting", lo=0.0, hi=10.0, plausible=(7.98e-05, 0.0537),
-        source="Zartman: a hurting stalemate; fitted: docs/validation/calibration.csv",
+        source="Zartman: a hurting stalemate; fitted: docs/validation/CALIBRATION.md",
     )
     fatigue_memory_days: float = param(
         730.0, unit="days (decay time outside fighting)", lo=1.0, hi=36_500.0, source="assumption"
     )
     end_rate_minor_per_year: float = param(
-        0.431, unit="1/year", lo=0.0, hi=12.0, plausible=(0.2, 1.55),
-        source="fitted to UCDP/PRIO 1990-2019 (minor -> ended 27.3 %/year): docs/validation/calibration.csv",
+        2.63, unit="1/year", lo=0.0, hi=12.0, plausible=(0.328, 4.8),
+        source="fitted to UCDP/PRIO 1990-2019 (minor -> ended 27.3 %/year): docs/validation/CALIBRATION.md",
     )
     end_rate_war_per_year: float = param(
         0.00049, unit="1/year", lo=0.0, hi=12.0, plausible=(0.000257, 0.414),
-        source="fitted to UCDP/PRIO 1990-2019 (war -> ended 6.5 %/year): docs/validation/calibration.csv",
+        source="fitted to UCDP/PRIO 1990-2019 (war -> ended 6.5 %/year): docs/validation/CALIBRATION.md",
     )
     war_fallback_per_year: float = param(
-        0.622, unit="1/year", lo=0.0, hi=12.0, plausible=(0.00122, 1.95),
-        source="fitted to UCDP/PRIO 1990-2019 (war -> minor 28 %/year): docs/validation/calibration.csv",
+        0.922, unit="1/year", lo=0.0, hi=12.0, plausible=(0.498, 1.83),
+        source="fitted to UCDP/PRIO 1990-2019 (war -> minor 28 %/year): docs/validation/CALIBRATION.md",
     )
     settlement_fatigue: float = param(
-        2.91, unit="x end rate per year of fighting", lo=0.0, hi=10.0, plausible=(0.124, 4.92),
-        source="Zartman ripeness; Greig; Ruhe 2015; fitted: docs/validation/calibration.csv",
+        0.0376, unit="x end rate per year of fighting", lo=0.0, hi=10.0, plausible=(0.0, 4.15),
+        source="an end hazard rising with war-weariness (Zartman ripeness) on its own, without mediation; fitted "
+        "near 0: the record does not support it once conflicts differ in kind (docs/validation/CALIBRATION.md); "
+        "ripeness acts on mediation (mediation_ripeness)",
     )
     intractability_spread: float = param(
-        1.18, unit="variance of a conflict's end-hazard multiplier (gamma, mean 1; 0: every conflict alike)",
+        1.97, unit="variance of a conflict's end-hazard multiplier (gamma, mean 1; 0: every conflict alike)",
         lo=0.0, hi=20.0, plausible=(1.02, 3.99),
         source="Fearon 2004; Collier, Hoeffler & Soderbom 2004: some kinds of conflict last far longer "
-        "(duration heterogeneity; Vaupel et al. 1979 frailty); fitted: docs/validation/calibration.csv",
+        "(duration heterogeneity; Vaupel et al. 1979 frailty); fitted: docs/validation/CALIBRATION.md",
     )
     # A conflict's kind also sets how it is fought (Balcells & Kalyvas 2014: conventional civil wars are the more
     # lethal and the shorter, irregular insurgencies the longer and the less intense; Fearon 2004: sons-of-the-soil
@@ -301,13 +303,18 @@ class DynamicsConfig:
         "first year; set from exploratory runs and kept by the refit (weakly identified): "
         "docs/validation/CALIBRATION.md",
     )
+    mediation_ripeness: float = param(
+        1.0, unit="x mediation's pull on the end hazard per year of fighting", lo=0.0, hi=10.0, plausible=(0.25, 3.0),
+        source="Zartman: a mutually hurting stalemate is when mediation can bite; Greig 2001; Ruhe 2015; judgement "
+        "(mediation's pull doubles after a year of fighting): not identifiable from the no-intervention record",
+    )
     settlement_mediation: float = param(
         1.5, unit="x end rate per unit of third-party pressure", lo=0.0, hi=20.0, plausible=(0.5, 3.0),
         source="Bercovitch 1996 (agreements in 39-64 %); Svensson & Lundgren 2015",
     )
     weight_fighting: float = param(
         0.126, unit="propensity while fighting", lo=0.0, hi=5.0, plausible=(0.0138, 0.352),
-        source="revenge and the security dilemma (Fearon 1995); fitted: docs/validation/calibration.csv",
+        source="revenge and the security dilemma (Fearon 1995); fitted: docs/validation/CALIBRATION.md",
     )
     conflict_exit_tension: float = param(
         1.5, unit="tension", lo=0.0, hi=3.0,

@@ -48,6 +48,8 @@ from sim.streams import (
 keep_freed_memory()  # a day's temporaries are reused, not faulted in again (sim.alloc)
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: The largest war-cost brake weight of a conflict (``war_cost_by_kind``): finite in float32.
+MAX_WAR_COST_WEIGHT = 1e30
 
 
 class PreventiveDiplomacyModel(mesa.Model):
@@ -127,6 +129,10 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.fatigue = np.zeros((S, R), dtype=FLOAT)  # years of fighting, decaying in peace
         self.relief = np.zeros((S, R), dtype=FLOAT)  # grievance a settlement addressed, fading
         self.intractability, self.conventional = self.draw_kind()
+        if self.conventional is not None and self.deadlock is not None:
+            # A deadlocked power struggle is one of elites without armed followers (site.deadlock): there are no
+            # armies to open a conventional war with, so its conflicts break out as minor conflict whatever their kind.
+            self.conventional = self.conventional & (self.deadlock[:, :, 0] == 0)
         self.war_cost_weight = self.war_cost_by_kind()
         self.episode = np.zeros((S, R), dtype=np.int32)
         self.episode_day = np.zeros((S, R), dtype=np.int32)
@@ -438,8 +444,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         at_war = self.phase.reshape(-1)[cells] >= 4
         rate = np.where(at_war, self.coef_at("end_rate_war_per_year", worlds),
                         self.coef_at("end_rate_minor_per_year", worlds))
-        ripe = 1.0 + self.coef_at("settlement_fatigue", worlds) * self.fatigue.reshape(-1)[cells]
-        mediated = 1.0 + self.coef_at("settlement_mediation", worlds) * self.pressure.reshape(-1)[cells]
+        fatigue = self.fatigue.reshape(-1)[cells]
+        ripe = 1.0 + self.coef_at("settlement_fatigue", worlds) * fatigue
+        # Mediation's pull, stronger where the parties are war-weary: a hurting stalemate is when it bites (Zartman).
+        mediated = self.coef_at("settlement_mediation", worlds) * self.pressure.reshape(-1)[cells]
+        mediated *= 1.0 + self.coef_at("mediation_ripeness", worlds) * fatigue
+        mediated += 1.0
         p_end = rate * ripe * mediated / DAYS_PER_YEAR
         if self.intractability is not None:
             p_end = p_end * self.intractability.reshape(-1)[cells]
@@ -500,7 +510,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         if self.intractability is None or not np.any(k != 0):
             return d.weight_war_cost
         z = self.intractability.astype(np.float64)
-        return (np.asarray(d.weight_war_cost, dtype=np.float64) * z ** -np.asarray(k, dtype=np.float64)).astype(FLOAT)
+        with np.errstate(divide="ignore", over="ignore"):  # Z = 0 or tiny under a wide drawn spread: see the cap
+            weight = np.asarray(d.weight_war_cost, dtype=np.float64) * z ** -np.asarray(k, dtype=np.float64)
+        # Capped where float32 would overflow to inf (and 0 x inf to NaN in the propensity): a brake of 1e30 stops
+        # any war as surely. At the fitted spread no drawn Z comes near it; wide spreads drawn under parameter
+        # uncertainty (up to 4, with k up to 3) do.
+        return np.minimum(weight, MAX_WAR_COST_WEIGHT).astype(FLOAT)
 
     def coef_at(self, name: str, worlds: np.ndarray | None = None, cells: np.ndarray | None = None):
         """A coefficient for the given worlds: a scalar, or its per-world values under uncertainty. ``cells``: flat

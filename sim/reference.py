@@ -134,7 +134,7 @@ class Country(mesa.Agent):
         self.tension = min(max(t, 0.0), MAX_TENSION)
         old = self.phase
         self.phase = self.held_phase(old)
-        if self.phase >= 3 > old and self.conventional:  # conventional conflicts break out as wars
+        if self.phase >= 3 > old and self.conventional and not self.deadlock:  # conventional ones break out as wars
             self.tension, self.phase = max(self.tension, WAR), 4
         bloodshed = self.phase >= 3 > old
         for p in self.parties:

@@ -137,3 +137,29 @@ def test_the_confirmation_keeps_the_best_confirmed_set_not_the_luckiest_in_the_s
     assert kept.x[0] == 0.2 and kept.distance == 0.0
     kept = calibrate.confirm_best(result, lambda x: (abs(float(x[0]) - 0.7), {}), 2, committed=[0.7])
     assert kept.x[0] == 0.7  # no candidate confirms better: the committed values stay
+
+
+def test_the_confirmation_prefers_a_set_that_meets_every_target():
+    """Patterns are filters: of the confirmed sets, one that misses no fitted target is kept over one that is closer
+    on average but misses a target; among sets that miss equally, the distance decides."""
+    params = [Parameter("a", 0.0, 1.0)]
+    evaluations = [calibrate.Evaluation(np.array([x]), d, {}) for x, d in [(0.1, 1.0), (0.2, 2.0)]]
+    result = calibrate.Fit(params, evaluations[0], evaluations, 3.84, 0.0, False)
+    confirm = {0.1: (4.0, {"miss": 1}), 0.2: (6.0, {"miss": 0}), 0.7: (9.0, {"miss": 0})}
+    kept = calibrate.confirm_best(result, lambda x: confirm[round(float(x[0]), 3)], 2, committed=[0.7],
+                                  misses=lambda stats: stats["miss"])
+    assert kept.x[0] == 0.2  # meets every target; 0.1 is closer but misses one, 0.7 meets all but is farther
+    assert calibrate.confirm_best(result, lambda x: confirm[round(float(x[0]), 3)], 2, committed=[0.7]).x[0] == 0.1
+
+
+def test_fitted_misses_counts_the_fitted_targets_outside_their_band():
+    from sim.patterns import load_targets
+    from sim.years import Stat
+
+    targets = load_targets()
+    at_target = {n: Stat(targets[n]["value"], 1000, targets[n]["ci_low"], targets[n]["ci_high"])
+                 for n in calibrate.CALIBRATED}
+    assert calibrate.fitted_misses(at_target, targets, 0.2) == 0
+    name = calibrate.CALIBRATED[0]
+    far = 10 * targets[name]["ci_high"] + 1
+    assert calibrate.fitted_misses({**at_target, name: Stat(far, 1000, far, far)}, targets, 0.2) == 1

@@ -366,6 +366,53 @@ def test_conventional_conflicts_break_out_as_wars_and_the_others_as_minor_confli
     assert (m.phase[1] == 3).all() and np.allclose(m.tension[1], 3.2)
 
 
+@pytest.mark.parametrize("mechanism", ["on", "off"])
+def test_mediation_bites_where_the_parties_are_war_weary(mechanism):
+    """Ripeness (Zartman; Greig 2001; Ruhe 2015): third parties' pull on the end of the fighting grows with the
+    parties' war-weariness F, by (1 + mediation_ripeness x F); the hazard of a conflict ending on its own does not
+    (the fit to the record puts ``settlement_fatigue`` at 0). Under the same pressure and the same keyed draws, a
+    site two years weary settles at the ripe rate, a fresh one at the plain mediated rate. Off
+    (``mediation_ripeness=0``): the weary site settles at the fresh rate, not the ripe one."""
+    from sim.stats import proportion
+
+    ripeness = 1.0 if mechanism == "on" else 0.0
+    m = model("replicates=200000", "horizon_days=1", "dynamics.intractability_spread=0",
+              "dynamics.settlement_fatigue=0", f"dynamics.mediation_ripeness={ripeness}")
+    d, P, F = m.dyn, 0.3, 2.0
+    m.tension[:2], m.phase[:2] = 3.2, 3  # sites 0 and 1 in minor armed conflict in every world
+    m.fatigue[0], m.fatigue[1] = F, 0.0  # site 0 two years weary, site 1 fresh
+    m.pressure[:2] = P
+    m.episode[:2], m.episode_day[:2] = 1, 100
+    m.end_or_fall_back()
+    settled = np.isclose(m.tension[:2], d.settlement_tension)
+    weary, fresh = proportion(settled[0]), proportion(settled[1])
+    rate = d.end_rate_minor_per_year / 365.0
+    p_fresh = rate * (1 + d.settlement_mediation * P)
+    p_ripe = rate * (1 + d.settlement_mediation * P * (1 + 1.0 * F))
+    assert fresh["ci_low"] <= p_fresh <= fresh["ci_high"], (fresh, p_fresh)
+    if mechanism == "on":
+        assert weary["ci_low"] <= p_ripe <= weary["ci_high"] and weary["ci_low"] > p_fresh, (weary, p_ripe)
+    else:
+        assert weary["ci_high"] < p_ripe, (weary, p_ripe)
+
+
+def test_a_deadlocked_power_struggle_does_not_open_as_a_conventional_war():
+    """Elites without armed followers (``site.deadlock`` > 0, Madagascar) have no armies to open a conventional war
+    with: where armed conflict breaks out at a deadlocked site, it starts as minor conflict whatever its kind; the
+    other sites keep their kind. Off: the same draws without the deadlock open the conventional ones as wars."""
+    kind = ("replicates=4000", "horizon_days=1", "dynamics.conventional_share=0.3")
+    deadlocked = model(*kind, "scenario.sites.A.deadlock=1.0")
+    free = model(*kind)
+    np.testing.assert_array_equal(deadlocked.intractability, free.intractability)  # the same conflicts, same kind
+    assert not deadlocked.conventional[0].any() and free.conventional[0].mean() > 0.25
+    np.testing.assert_array_equal(deadlocked.conventional[1:], free.conventional[1:])
+    for m in (deadlocked, free):
+        m.tension[0], m.phase[0] = 3.2, 3
+        m.break_out(np.arange(m.replicates))  # armed conflict breaks out at site 0 in every world
+    assert (deadlocked.phase[0] == 3).all()
+    assert (free.phase[0] == 4).mean() > 0.25
+
+
 #: The life cycle as fitted before conflicts' kind set how they are fought (git 38ba767, CALIBRATION.md of that
 #: commit): the best the model found without the mechanism, so the off arm below is a real attempt to meet the
 #: record without it, not the fitted set with one piece pulled out.
@@ -394,6 +441,32 @@ def test_conflicts_fought_by_their_kind_give_the_record_s_wars(mechanism):
     else:
         assert verdicts["share_episodes_war_first_year"] == "too low" or verdicts["transition_minor_to_war"] == \
             "too high", verdicts
+
+
+#: The life cycle as fitted on 2026-11-30 before the refit that widened the search for the base end rate (git
+#: 40feca7): an end hazard that starts low (0.431 a year) and rises steeply with war-weariness (settlement_fatigue
+#: 2.91). The best the model found in that box: the off arm below.
+FIT_RISING_HAZARD = ("dynamics.end_rate_minor_per_year=0.431", "dynamics.settlement_fatigue=2.91",
+                     "dynamics.intractability_spread=1.18", "dynamics.war_fallback_per_year=0.622")
+
+
+@pytest.mark.parametrize("mechanism", ["on", "off"])
+def test_conflicts_that_end_early_give_the_record_s_one_year_episodes(mechanism):
+    """The record: about half of all episodes are confined to one calendar year, yet one in six lasts seven years or
+    more (UCDP/PRIO, docs/validation/ucdp_targets.csv). The model meets both with a high end hazard from the first
+    day and conflicts that differ widely in kind (frailty: the long conflicts are the intractable ones), not with a
+    hazard built up by war-weariness. Off: the earlier fit, whose hazard starts low and rises with weariness
+    (``FIT_RISING_HAZARD``): its conflicts outlast the calendar year, so one-year episodes are too rare."""
+    from sim.patterns import configure_baseline, load_targets, run_baseline, verdict
+
+    overrides = () if mechanism == "on" else FIT_RISING_HAZARD
+    _, stats = run_baseline(configure_baseline(30, 500, 3, overrides=overrides))
+    targets = load_targets()
+    verdicts = {n: verdict(targets[n], stats[n]) for n in ("episode_share_1y", "episode_share_7y_plus")}
+    if mechanism == "on":
+        assert set(verdicts.values()) == {"consistent"}, (verdicts, stats["episode_share_1y"])
+    else:
+        assert verdicts["episode_share_1y"] == "too low", (verdicts, stats["episode_share_1y"])
 
 
 # -- costs ---------------------------------------------------------------------------------------------------
@@ -427,3 +500,20 @@ def test_the_tool_ceiling_binds_both_actors(tool, top):
                                 "policy.warning_to_action_lag_days=0", "scenario.council_unity=0.9"))
     assert m.regional.rung.max() == top
     assert m.un.rung.max() <= {"statement": 0, "fact_finding": 1, "coercive": 4}[tool]
+
+
+def test_the_war_cost_brake_stays_finite_for_the_most_intractable_conflicts():
+    """Under parameter uncertainty the spread of the intractability is drawn up to 4 and the brake's exponent up to 3,
+    so some conflicts draw Z near 0 and Z^-k overflows float32: the weight is capped (a brake of 1e30 stops any war)
+    so the parties' propensity never turns NaN; the capped conflicts never reach war."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow or an invalid multiplication would raise here
+        m = model("replicates=4000", "horizon_days=60", "dynamics.intractability_spread=4",
+                  "dynamics.war_cost_intractability=3", "policy.intervene=false")
+        m.run()
+    weight = m.war_cost_weight
+    assert np.isfinite(weight).all() and (weight > 0).all()
+    assert (weight == np.float32(1e30)).any()  # some conflicts are capped at this spread
+    assert np.isfinite(m.tension).all()

@@ -124,11 +124,9 @@ def test_madagascar_2009_unresolved():
     assert o["unresolved"].mean() > max(o["escalated"].mean(), calm.mean())
 
 
-@pytest.mark.xfail(strict=True, reason="a known miss since conventional conflicts break out as wars (docs/ODD.md "
-                   "7.4): war in Madagascar's course is 4.5 % of worlds, its 95 % upper bound 5.4 % (1.2 % before); "
-                   "the preset's deadlock (elites without armed followers, §20, §36-37) widens the parties' hold band "
-                   "but does not stop a conflict that does break out from opening as a war (docs/ODD.md section 10)")
 def test_madagascar_2009_without_war():
-    """§20, §36-37: the crisis stayed without war: war is rare (the 95 % upper bound below 5 % of worlds)."""
+    """§20, §36-37: the crisis stayed without war: war is rare (the 95 % upper bound below 5 % of worlds). The
+    preset's deadlock stands for elites without armed followers: they neither take up arms readily (a wider hold
+    band) nor have armies to open a conventional war with (docs/ODD.md 7.4; without that, 4.5 % [upper 5.4 %])."""
     o, _ = course("madagascar_2009")
     assert wilson_high(o["war"]) < 0.05
