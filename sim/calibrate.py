@@ -21,8 +21,9 @@ whole generation of the population runs as ONE model run, each set a block of ``
 statistics are exactly those of its own run with the same seed, at a fraction of the cost (the model's cost per day
 barely grows with R). Other coefficients run one model per set, same seed. The search's best ``--candidates``
 distinct sets and the committed values (the config's, also a member of the starting population) are then re-run
-with ``--confirm`` worlds; the best confirmed is kept, and that run is what the fit per target reports (a refit
-replaces the committed values only when it does better there: ``confirm_best``).
+with ``--confirm`` worlds; the best confirmed — the fewest fitted targets missed, then the smallest distance — is
+kept, and that run is what the fit per target reports (a refit replaces the committed values only when it does
+better there: ``confirm_best``).
 
 Why differential evolution rather than ABC-SMC (pyabc): under common random numbers the distance is a deterministic
 but step-like function of the coefficients (years are coded by thresholds), which defeats gradient and simplex
@@ -457,7 +458,7 @@ def report(result: Fit, rows, provenance: dict, targets: dict, tolerance: float,
         + (" (stopped at the time limit)" if result.stopped_early else "") + f"; best distance in the search "
         f"{result.search_best:.2f} over {len(names)} targets (tolerance {tolerance:g})"
         + (f"; the search's {provenance.get('candidates', 1)} best sets and the committed values re-run with "
-           f"{provenance['confirm_replicates']} worlds, the best of them kept (the fit below): distance "
+           f"{provenance['confirm_replicates']} worlds, the best of them (fewest fitted targets missed, then the closest) kept (the fit below): distance "
            f"{result.best.distance:.2f} (its distance in the search {provenance['search_distance']:.2f})"
            if provenance.get("confirm_replicates") else "")
         + f". Plausible range: every evaluated set within {result.cutoff:.2f} (chi-square 95 %, "

@@ -149,11 +149,11 @@ class WorldConfig:
     countries: str = ""  # a CSV file name under configs/world/
     start_year: int = param(1990, unit="calendar year of day 1", lo=1946, hi=2100, source="UCDP/PRIO period")
     grievance_base: float = param(
-        1.24, unit="tension", lo=0.0, hi=5.0, plausible=(1.05, 1.54),
+        1.2, unit="tension", lo=0.0, hi=5.0, plausible=(1.01, 1.52),
         source="world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
     )
     grievance_history: float = param(
-        2.8, unit="tension at a history of conflict in every year", lo=0.0, hi=5.0, plausible=(1.05, 4.74),
+        3.81, unit="tension at a history of conflict in every year", lo=0.0, hi=5.0, plausible=(1.98, 4.89),
         source="§29 conflict trap; world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
     )
     #: How fast the weight of a country's conflict history fades with the years of peace since its last conflict
