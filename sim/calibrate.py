@@ -458,7 +458,8 @@ def report(result: Fit, rows, provenance: dict, targets: dict, tolerance: float,
         + (" (stopped at the time limit)" if result.stopped_early else "") + f"; best distance in the search "
         f"{result.search_best:.2f} over {len(names)} targets (tolerance {tolerance:g})"
         + (f"; the search's {provenance.get('candidates', 1)} best sets and the committed values re-run with "
-           f"{provenance['confirm_replicates']} worlds, the best of them (fewest fitted targets missed, then the closest) kept (the fit below): distance "
+           f"{provenance['confirm_replicates']} worlds, the best of them (fewest fitted targets missed, then the "
+           "closest) kept (the fit below): distance "
            f"{result.best.distance:.2f} (its distance in the search {provenance['search_distance']:.2f})"
            if provenance.get("confirm_replicates") else "")
         + f". Plausible range: every evaluated set within {result.cutoff:.2f} (chi-square 95 %, "
