@@ -50,7 +50,8 @@ def pytest_collection_modifyitems(config, items):
     """Keep the xdist_group marks working under pytest >= 9.2 (pytest-xdist#1386, open). xdist's workers name each
     grouped test "<nodeid>@<group>" for its loadgroup scheduler, but pytest 9.2's structured node ids ignore the
     attribute xdist writes: the groups were dropped silently and each worker computed the whole lever matrix. Here
-    the name is set where pytest 9.2 keeps it; if that stops working too, the run stops and says so."""
+    the name is set where pytest 9.2 keeps it; if that stops working too, the run stops and says so. (The controller
+    re-reads a parametrised test's name and shows it as "test[p]@group]": cosmetic.)"""
     if not getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup only
         return
     for item in items:
@@ -60,6 +61,7 @@ def pytest_collection_modifyitems(config, items):
             continue
         from _pytest.nodeid import NodeId
 
-        item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
-        if not item.nodeid.endswith(f"@{'_'.join(groups)}"):
-            raise pytest.UsageError(f"cannot give {item.nodeid} its xdist group (pytest-xdist#1386): run with -n 0")
+        want = f"{item.nodeid}@{'_'.join(groups)}"
+        item._id = NodeId.parse(want)
+        if item.nodeid != want:
+            raise pytest.UsageError(f"cannot give {item.name} its xdist group (pytest-xdist#1386): run with -n 0")
