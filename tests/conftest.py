@@ -42,3 +42,26 @@ def paired_mean_difference(x: np.ndarray, y: np.ndarray) -> tuple[float, float, 
 def small():
     """Overrides for a quick run."""
     return ("replicates=200", "horizon_days=120")
+
+
+# -- on every core: `pytest -n auto --dist loadgroup` (.ci/test) ---------------------------------------------------
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep the xdist_group marks working under pytest >= 9.2 (pytest-xdist#1386, open). xdist's workers name each
+    grouped test "<nodeid>@<group>" for its loadgroup scheduler, but pytest 9.2's structured node ids ignore the
+    attribute xdist writes: the groups were dropped silently and each worker computed the whole lever matrix. Here
+    the name is set where pytest 9.2 keeps it; if that stops working too, the run stops and says so. (The controller
+    re-reads a parametrised test's name and shows it as "test[p]@group]": cosmetic.)"""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup only
+        return
+    for item in items:
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})
+        if not groups or item.nodeid.rfind("@") > item.nodeid.rfind("]"):  # ungrouped, or xdist named it itself
+            continue
+        from _pytest.nodeid import NodeId
+
+        want = f"{item.nodeid}@{'_'.join(groups)}"
+        item._id = NodeId.parse(want)
+        if item.nodeid != want:
+            raise pytest.UsageError(f"cannot give {item.name} its xdist group (pytest-xdist#1386): run with -n 0")

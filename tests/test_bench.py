@@ -17,6 +17,9 @@ from sim.config import RunConfig
 from sim.reference import ReferenceModel, run_reference
 from sim.runner import configure, simulate, twin_config
 
+# pdsim's twin at R = 20,000 (vectorised() below) is cached per process: under pytest -n, one worker.
+pytestmark = pytest.mark.xdist_group("bench")
+
 HORIZON = 365
 #: Reference worlds cost ~30 us per world-day (about 11 ms a world); pdsim's twin is cheap at any R.
 REFERENCE_WORLDS, ALTERED_WORLDS, VECTOR_WORLDS = 1000, 1600, 20_000

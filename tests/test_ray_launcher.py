@@ -14,6 +14,7 @@ import pytest
 
 pytestmark = [
     pytest.mark.ray,
+    pytest.mark.xdist_group("ray"),  # one local Ray instance at a time (pytest -n)
     pytest.mark.skipif(
         importlib.util.find_spec("ray") is None
         or importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is None,

@@ -11,6 +11,9 @@ from sim.levers import preset_overrides
 from sim.runner import configure, run
 from sim.stats import paired_difference, proportion
 
+# The cases' courses (course() below) are cached per process: under pytest -n they run on one worker.
+pytestmark = pytest.mark.xdist_group("scenarios")
+
 PRESETS = ["generic", "kenya_2008", "guinea_2009", "great_lakes_2008", "sudan_2011", "kyrgyzstan_2010",
            "madagascar_2009"]
 

@@ -16,6 +16,9 @@ import pytest
 from sim.runner import configure, run, twin_config
 from sim.sweep.stack import fast_twin, plan_stacks, run_stack, stack_key
 
+# The stacked and unstacked runs (fixture below) are made once for the module: under pytest -n, one worker.
+pytestmark = pytest.mark.xdist_group("stacking")
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ("replicates=100", "horizon_days=200", "output.plot=false", "output.progress=false")
 

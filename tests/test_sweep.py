@@ -30,6 +30,9 @@ from sim.sweep.progress import status
 from sim.sweep.rows import config_hash, model_code_hash, read_row, write_row
 from sim.sweep.table import write_table
 
+# The grid sweep (fixture below) is run once for the module: under pytest -n, one worker runs the module.
+pytestmark = pytest.mark.xdist_group("sweep")
+
 PDSIM = [sys.executable, "-m", "sim.cli"]
 register_configs()  # what importing sim.cli does for the pdsim app
 EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR).parent / "experiments").glob("*.yaml"))

@@ -13,6 +13,9 @@ from sim.runner import configure, run, simulate
 from sim.validation import ConfigError
 from tests.conftest import make_config, paired_mean_difference
 
+# The three-year world (fixture below) is run once for the module: under pytest -n, one worker.
+pytestmark = pytest.mark.xdist_group("world")
+
 SITES = {"A": {"initial_tension": 2.6, "grievance": 2.6}, "B": {"initial_tension": 2.6, "grievance": 2.6},
          "C": {"initial_tension": 0.3, "grievance": 0.3}}
 CALM_B = {**SITES, "B": {"initial_tension": 0.3, "grievance": 0.3}}

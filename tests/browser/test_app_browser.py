@@ -33,6 +33,9 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is miss
 
 import sim  # noqa: E402
 
+# One server and one page, the tests in order: under pytest -n the module runs on one worker.
+pytestmark = pytest.mark.xdist_group("browser")
+
 ROOT = Path(sim.__file__).resolve().parent.parent  # the checkout whose `sim` the tests import
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
