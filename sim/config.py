@@ -305,7 +305,7 @@ class DynamicsConfig:
     )
     mediation_ripeness: float = param(
         1.0, unit="x mediation's pull on the end hazard per year of fighting", lo=0.0, hi=10.0, plausible=(0.25, 3.0),
-        source="Zartman: a mutually hurting stalemate is when mediation can bite; Greig 2001; Ruhe 2015; judgement "
+        source="Zartman: a mutually hurting stalemate is when mediation can bite; Greig; Ruhe 2015; judgement "
         "(mediation's pull doubles after a year of fighting): not identifiable from the no-intervention record",
     )
     settlement_mediation: float = param(

@@ -368,7 +368,7 @@ def test_conventional_conflicts_break_out_as_wars_and_the_others_as_minor_confli
 
 @pytest.mark.parametrize("mechanism", ["on", "off"])
 def test_mediation_bites_where_the_parties_are_war_weary(mechanism):
-    """Ripeness (Zartman; Greig 2001; Ruhe 2015): third parties' pull on the end of the fighting grows with the
+    """Ripeness (Zartman; Greig; Ruhe 2015): third parties' pull on the end of the fighting grows with the
     parties' war-weariness F, by (1 + mediation_ripeness x F); the hazard of a conflict ending on its own does not
     (the fit to the record puts ``settlement_fatigue`` at 0). Under the same pressure and the same keyed draws, a
     site two years weary settles at the ripe rate, a fresh one at the plain mediated rate. Off
