@@ -1,5 +1,7 @@
 """Unit tests, one process at a time (docs/ODD.md section 7)."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,15 @@ from tests.conftest import make_config
 
 def model(*overrides, **kw) -> PreventiveDiplomacyModel:
     return PreventiveDiplomacyModel(make_config(*overrides, **kw))
+
+
+@functools.cache
+def life_cycle(overrides: tuple[str, ...] = ()) -> dict:
+    """The no-intervention baseline's annual statistics in UCDP terms (generic, 500 worlds x 30 years, seed 3), run
+    once per set of overrides: the pattern tests' "on" arms all hold the committed values and share one run."""
+    from sim.patterns import configure_baseline, run_baseline
+
+    return run_baseline(configure_baseline(30, 500, 3, overrides=overrides))[1]
 
 
 # -- events: triggers, spill-over, infrastructure for peace ------------------------------------------
@@ -319,11 +330,10 @@ def test_conflicts_that_differ_in_kind_give_the_record_s_long_tail(mechanism):
     fitted (war-weariness, ripeness, relief, the war's own end rate, the grievance spread across worlds): then the
     tail and the mean are too short for the record."""
     from sim.config import DynamicsConfig
-    from sim.patterns import configure_baseline, load_targets, run_baseline, verdict
+    from sim.patterns import load_targets, verdict
 
-    theta = DynamicsConfig().intractability_spread if mechanism == "on" else 0.0
-    assert mechanism == "off" or theta > 0
-    _, stats = run_baseline(configure_baseline(30, 500, 3, overrides=(f"dynamics.intractability_spread={theta}",)))
+    assert DynamicsConfig().intractability_spread > 0  # on: the committed spread
+    stats = life_cycle(() if mechanism == "on" else ("dynamics.intractability_spread=0.0",))
     targets = load_targets()
     verdicts = {n: verdict(targets[n], stats[n]) for n in ("episode_share_7y_plus", "episode_duration_mean")}
     if mechanism == "on":
@@ -430,10 +440,9 @@ def test_conflicts_fought_by_their_kind_give_the_record_s_wars(mechanism):
     low-intensity insurgencies (Balcells & Kalyvas 2014; Fearon 2004). The model meets both when a conflict's kind
     sets how it is fought. Off: the best life cycle fitted without that (``FIT_WITHOUT_KIND``): its wars grow out of
     minor conflict, so wars in the first year are too rare or minor conflicts become wars too often."""
-    from sim.patterns import configure_baseline, load_targets, run_baseline, verdict
+    from sim.patterns import load_targets, verdict
 
-    overrides = () if mechanism == "on" else FIT_WITHOUT_KIND
-    _, stats = run_baseline(configure_baseline(30, 500, 3, overrides=overrides))
+    stats = life_cycle(() if mechanism == "on" else FIT_WITHOUT_KIND)
     targets = load_targets()
     verdicts = {n: verdict(targets[n], stats[n]) for n in ("share_episodes_war_first_year", "transition_minor_to_war")}
     if mechanism == "on":
@@ -457,10 +466,9 @@ def test_conflicts_that_end_early_give_the_record_s_one_year_episodes(mechanism)
     day and conflicts that differ widely in kind (frailty: the long conflicts are the intractable ones), not with a
     hazard built up by war-weariness. Off: the earlier fit, whose hazard starts low and rises with weariness
     (``FIT_RISING_HAZARD``): its conflicts outlast the calendar year, so one-year episodes are too rare."""
-    from sim.patterns import configure_baseline, load_targets, run_baseline, verdict
+    from sim.patterns import load_targets, verdict
 
-    overrides = () if mechanism == "on" else FIT_RISING_HAZARD
-    _, stats = run_baseline(configure_baseline(30, 500, 3, overrides=overrides))
+    stats = life_cycle(() if mechanism == "on" else FIT_RISING_HAZARD)
     targets = load_targets()
     verdicts = {n: verdict(targets[n], stats[n]) for n in ("episode_share_1y", "episode_share_7y_plus")}
     if mechanism == "on":
