@@ -129,10 +129,6 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.fatigue = np.zeros((S, R), dtype=FLOAT)  # years of fighting, decaying in peace
         self.relief = np.zeros((S, R), dtype=FLOAT)  # grievance a settlement addressed, fading
         self.intractability, self.conventional = self.draw_kind()
-        if self.conventional is not None and self.deadlock is not None:
-            # A deadlocked power struggle is one of elites without armed followers (site.deadlock): there are no
-            # armies to open a conventional war with, so its conflicts break out as minor conflict whatever their kind.
-            self.conventional = self.conventional & (self.deadlock[:, :, 0] == 0)
         self.war_cost_weight = self.war_cost_by_kind()
         self.episode = np.zeros((S, R), dtype=np.int32)
         self.episode_day = np.zeros((S, R), dtype=np.int32)
@@ -484,7 +480,8 @@ class PreventiveDiplomacyModel(mesa.Model):
           tests/test_processes.py). None when the spread is 0 (every conflict alike: no multiplication at all);
         - **conventional**: the ``conventional_share`` of conflicts that end most readily (u above 1 - share) break
           out as wars (``break_out``): conventional civil wars are the more lethal and the shorter (Balcells &
-          Kalyvas 2014). None when the share is 0.
+          Kalyvas 2014) — except at a deadlocked site (``site.deadlock``), a power struggle of elites without armed
+          followers, which has no armies to open a conventional war with. None when the share is 0.
 
         No draw at all when both are 0."""
         d = self.dyn
@@ -498,7 +495,11 @@ class PreventiveDiplomacyModel(mesa.Model):
             theta = np.broadcast_to(np.asarray(theta, dtype=np.float64), (R,))
             shape = 1.0 / np.maximum(theta, 1e-9)
             z = np.where(theta > 0, gammaincinv(shape, u) / shape, 1.0).astype(FLOAT)
-        conventional = u > 1.0 - np.asarray(share, dtype=np.float64) if np.any(share > 0) else None
+        conventional = None
+        if np.any(share > 0):
+            conventional = u > 1.0 - np.asarray(share, dtype=np.float64)
+            if self.deadlock is not None:
+                conventional &= self.deadlock[:, :, 0] == 0
         return z, conventional
 
     def war_cost_by_kind(self):

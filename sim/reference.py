@@ -99,7 +99,7 @@ class Country(mesa.Agent):
         theta = d.intractability_spread
         self.intractability = gammaincinv(1.0 / theta, u) * theta if theta > 0 else 1.0
         self.war_cost_factor = self.intractability ** -d.war_cost_intractability
-        self.conventional = u > 1.0 - d.conventional_share
+        self.conventional = u > 1.0 - d.conventional_share and not self.deadlock  # deadlock: no armies for one
         self.been_in_crisis, self.resolved = self.tension >= CRISIS, False
         self.neighbours: list[Country] = []
         self.parties = [Party(model, self, 0), Party(model, self, 1)]
@@ -134,7 +134,7 @@ class Country(mesa.Agent):
         self.tension = min(max(t, 0.0), MAX_TENSION)
         old = self.phase
         self.phase = self.held_phase(old)
-        if self.phase >= 3 > old and self.conventional and not self.deadlock:  # conventional ones break out as wars
+        if self.phase >= 3 > old and self.conventional:  # conventional conflicts break out as wars
             self.tension, self.phase = max(self.tension, WAR), 4
         bloodshed = self.phase >= 3 > old
         for p in self.parties:
