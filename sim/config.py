@@ -124,6 +124,11 @@ class SiteConfig:
     scheduled_shock: float = param(
         1.0, unit="x trigger_shock", lo=0.0, hi=5.0, source="§35-40: the size of the scheduled event's shock"
     )
+    #: How often triggering events come here, as a multiple of the scenario's ``trigger_rate_per_year``: in world
+    #: mode a history of armed conflict brings more of them (``scenario.world.trigger_history``, §29). 1 elsewhere.
+    trigger_multiplier: float = param(
+        1.0, unit="x trigger_rate_per_year", lo=0.0, hi=50.0, source="§29, §35-40; world mode: sim.world"
+    )
     #: The region (``scenario.regions``) whose regional organisation covers this country; empty: the scenario's
     #: one regional organisation covers it (single-crisis presets).
     region: str = ""
@@ -149,12 +154,23 @@ class WorldConfig:
     countries: str = ""  # a CSV file name under configs/world/
     start_year: int = param(1990, unit="calendar year of day 1", lo=1946, hi=2100, source="UCDP/PRIO period")
     grievance_base: float = param(
-        1.2, unit="tension", lo=0.0, hi=5.0, plausible=(1.01, 1.52),
+        1.26, unit="tension", lo=0.0, hi=5.0, plausible=(1.02, 1.52),
         source="world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
     )
     grievance_history: float = param(
-        3.81, unit="tension at a history of conflict in every year", lo=0.0, hi=5.0, plausible=(1.98, 4.89),
+        2.24, unit="tension at a history of conflict in every year", lo=0.0, hi=5.0, plausible=(1.33, 3.21),
         source="§29 conflict trap; world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
+    )
+    #: How much more often triggering events (contested elections, coups, crackdowns) come to a country with a
+    #: history of armed conflict: its rate is ``trigger_rate_per_year`` x (1 + ``trigger_history`` x h), h the
+    #: share of 1946-1989 years in conflict. The conflict trap as a risk of new crises (Mueller: an onset hazard
+    #: below 1 % a year without recent violence, above 9 % with it; Hegre et al. 2013: conflict history feeds back
+    #: into risk), beside the grievance it leaves.
+    trigger_history: float = param(
+        2.71, unit="extra triggers per year at a history of conflict in every year, x the scenario's rate",
+        lo=0.0, hi=50.0, plausible=(0.175, 4.90),
+        source="§29 conflict trap; Mueller; Hegre et al. 2013; world baseline fitted to UCDP/PRIO 1990-1999: "
+        "docs/validation/WORLD_CALIBRATION.md",
     )
     #: How fast the weight of a country's conflict history fades with the years of peace since its last conflict
     #: before the start year (e-folding years; 0: it does not fade). 0 by default: with 10 years (Collier & Hoeffler

@@ -43,6 +43,7 @@ from sim.streams import (
     SETTLEMENT,
     RandomStreams,
     first_word,
+    first_words,
 )
 
 keep_freed_memory()  # a day's temporaries are reused, not faulted in again (sim.alloc)
@@ -114,6 +115,13 @@ class PreventiveDiplomacyModel(mesa.Model):
                 u = self.streams.address_uniform(PREFERENCE, np.arange(R), i)
                 self.local_preference[i] = (u < site.local_preference).astype(FLOAT)
         self.war_history = np.repeat(col("war_history"), R, axis=1).astype(bool)
+        # How often each site's triggers come, as a multiple of the scenario's rate (world mode: a history of
+        # conflict brings more crises, sim.world), per (site, world); None where every site has the scenario's rate
+        # (the day's comparison is then with one word for the whole block).
+        multiplier = initial.get("trigger_multiplier", [[s.trigger_multiplier] for s in sites])
+        multiplier = np.broadcast_to(np.asarray(multiplier, dtype=np.float64), (S, R))
+        self.trigger_multiplier = None if np.all(multiplier == 1.0) else multiplier.copy()
+        self._trigger_thresholds: tuple[float | None, np.ndarray | None] = (None, None)
         self.election_day = np.array([s.election_day for s in sites])
         self.scheduled_shock = np.array([s.scheduled_shock for s in sites], dtype=FLOAT)
         deadlock = np.array([[s.deadlock] for s in sites], dtype=FLOAT)
@@ -286,7 +294,10 @@ class PreventiveDiplomacyModel(mesa.Model):
         # (uint64, contiguous): the comparisons cost a third of those on the strided words.
         k = self.streams.trigger_words_high(self.day)
         below, above = self.rare_words(rate, shift_rate)
-        trigger = k < np.uint64(below << 32) if below < 1 << 32 else np.ones(k.shape, dtype=bool)
+        if self.trigger_multiplier is None:
+            trigger = k < np.uint64(below << 32) if below < 1 << 32 else np.ones(k.shape, dtype=bool)
+        else:  # each site at its own rate: the same comparison with a word per (site, world)
+            trigger = k < self.trigger_thresholds(rate)
         elections = self.election_day == self.day
         if elections.any():
             trigger[elections] = True
@@ -298,8 +309,12 @@ class PreventiveDiplomacyModel(mesa.Model):
             # site's own multiple (an election, a referendum, a coup foretold: §35-40). Computed at the few
             # triggered cells only (elementwise, the same arithmetic as on the whole block).
             site, world = np.divmod(cells, self.replicates)
+            if self.trigger_multiplier is None:
+                rate_at = FLOAT(max(rate, 1e-12))
+            else:
+                rate_at = np.maximum(rate * self.trigger_multiplier.reshape(-1)[cells], 1e-12).astype(FLOAT)
             size = np.where(elections[site], self.scheduled_shock[site],
-                            FLOAT(0.5) + self.streams.trigger_at(cells) / FLOAT(max(rate, 1e-12)))
+                            FLOAT(0.5) + self.streams.trigger_at(cells) / rate_at)
             self.tension.reshape(-1)[cells] += (self.coef_at("trigger_shock", world) * size
                                                 * damping.reshape(-1)[cells])
             self.events.record_at(self.day, EventKind.TRIGGER, cells)
@@ -325,6 +340,17 @@ class PreventiveDiplomacyModel(mesa.Model):
         if self._rare_words[0] != key:
             self._rare_words = key, (first_word(lambda u: ~(u < rate)), first_word(lambda u: u > 1.0 - shift_rate))
         return self._rare_words[1]
+
+    def trigger_thresholds(self, rate: float) -> np.ndarray:
+        """Per (site, world): the word K x 2^32 below which the day's ``trigger_words_high`` is a trigger at the
+        site's own rate (rate x multiplier, compared in float32 as the scalar path compares); kept per rate."""
+        if self._trigger_thresholds[0] != rate:
+            rates, where = np.unique((rate * self.trigger_multiplier).astype(FLOAT), return_inverse=True)
+            words = first_words(lambda u: ~(u < rates), rates.size)
+            # A rate of 1 a day or more (no word crosses it) triggers every day: the largest word compares below.
+            high = np.where(words < 1 << 32, words.astype(np.uint64) << np.uint64(32), np.uint64(2**64 - 1))
+            self._trigger_thresholds = rate, high[where.reshape(self.trigger_multiplier.shape)]
+        return self._trigger_thresholds[1]
 
     # -- 2. Parties --------------------------------------------------------------------------------
     def parties_choose_moves(self) -> None:

@@ -104,7 +104,7 @@ class Country(mesa.Agent):
         self.neighbours: list[Country] = []
         self.parties = [Party(model, self, 0), Party(model, self, 1)]
         self.parties[0].other, self.parties[1].other = self.parties[1], self.parties[0]
-        self.trigger_rate = sc.trigger_rate_per_year / DAYS_PER_YEAR
+        self.trigger_rate = sc.trigger_rate_per_year * site.trigger_multiplier / DAYS_PER_YEAR
         self.shift_rate = sc.preference_shift_per_year / DAYS_PER_YEAR
         self.relief_fade = 1.0 - 1.0 / d.relief_memory_days
 

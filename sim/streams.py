@@ -96,6 +96,18 @@ def first_word(holds) -> int:
     return lo
 
 
+def first_words(holds, n: int) -> np.ndarray:
+    """``first_word`` for n tests at once (int64, 2^32 where none holds): ``holds`` maps n uniforms to n bits, the
+    i-th test on the i-th uniform (e.g. u < rates elementwise). One bisection on all of them."""
+    lo, hi = np.zeros(n, dtype=np.int64), np.full(n, 1 << 32, dtype=np.int64)
+    while (open_ := lo < hi).any():
+        mid = (lo + hi) // 2  # below 2^32 wherever the search is open
+        holds_mid = np.asarray(holds(unit32(np.minimum(mid, (1 << 32) - 1).astype(np.uint32))), dtype=bool)
+        hi = np.where(open_ & holds_mid, mid, hi)
+        lo = np.where(open_ & ~holds_mid, mid + 1, lo)
+    return lo
+
+
 def _logit_table() -> np.ndarray:
     """log(u / (1 - u)) for every 16-bit uniform u = (k + 1/2) / 2^16, k = 0 .. 65535, in float32 as the parties'
     rule computes it from u (sim.agents.Party.choose_moves): a lookup gives the same bits (checked in tests)."""

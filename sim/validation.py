@@ -32,6 +32,9 @@ from sim.config import TOOLS, PolicyConfig, RunConfig, walk_params
 #: needs more; 1e308 would overflow the arithmetic into inf and NaN).
 MAX_MAGNITUDE = 1e12
 
+#: Rates are per year of 365 days; each day one uniform per site decides its rare events (sim.model).
+DAYS_PER_YEAR = 365
+
 #: A name that becomes a directory (``outputs/<scenario.name>/...``): letters, digits, _ . -, no leading dot.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -101,6 +104,16 @@ def problems(cfg: RunConfig) -> list[str]:
     if not sc.sites:
         found.append("scenario.sites is empty: a scenario needs at least one site (choose a preset with "
                      "scenario=NAME, or give sites such as scenario.sites.A.initial_tension=1.5)")
+    for name, site in sc.sites.items():  # one rare event a day at most: a trigger and a preference shift
+        rate = (sc.trigger_rate_per_year * site.trigger_multiplier
+                if _is_number(sc.trigger_rate_per_year) and _is_number(site.trigger_multiplier) else 0.0)
+        if _is_number(sc.preference_shift_per_year) and rate + sc.preference_shift_per_year > DAYS_PER_YEAR:
+            found.append(
+                f"scenario.sites.{name}.trigger_multiplier = {site.trigger_multiplier} with "
+                f"scenario.trigger_rate_per_year = {sc.trigger_rate_per_year} gives {rate:g} triggers a year: with "
+                f"{sc.preference_shift_per_year} preference shifts that is more than one rare event a day; keep "
+                f"their sum at most {DAYS_PER_YEAR:g} a year (lower scenario.world.trigger_history in world mode)"
+            )
     for i, edge in enumerate(sc.borders if sc.sites else []):
         if len(edge) != 2 or not all(e in sc.sites for e in edge) or edge[0] == edge[1]:
             found.append(

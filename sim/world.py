@@ -6,9 +6,12 @@ the scenario's sites and borders, so that the model, its results and its files s
 many sites:
 
 - a country's **grievance** is ``grievance_base + grievance_history x h``, h the share of 1946-1989 years with
-  an active armed conflict in its territory (§29: conflict begets conflict; the two coefficients are the world's
-  calibrated baseline); optionally h fades with the years of peace since its last conflict
-  (``exp(-years / history_memory_years)``; off by default: it fitted the held-out 2000s worse, docs/WORLD.md);
+  an active armed conflict in its territory (§29: conflict begets conflict; the two coefficients are, with
+  ``trigger_history``, the world's calibrated baseline); optionally h fades with the years of peace since its
+  last conflict (``exp(-years / history_memory_years)``; off by default: it fitted the held-out 2000s worse,
+  docs/WORLD.md);
+- triggering events (contested elections, coups) come ``1 + trigger_history x h`` times as often to it: the
+  conflict trap as a risk of new crises rather than a standing grievance (§29);
 - a country **fighting in 1989** starts in armed conflict (at war or minor, as UCDP coded that year); a calm
   country starts a little below its grievance, never above the crisis line;
 - any armed conflict before 1990 sets the conflict trap (``war_history``, §29);
@@ -110,6 +113,7 @@ def world_sites(world: WorldConfig) -> tuple[dict[str, SiteConfig], list[list[st
         sites[c.name] = SiteConfig(
             initial_tension=starting_tension(world, c.state_1989, grievance), grievance=grievance,
             war_history=c.conflict_years > 0, local_preference=0.5, preference_known=False, region=c.region,
+            trigger_multiplier=country_trigger_multiplier(world.trigger_history, history),
         )
     borders = sorted({tuple(sorted((c.name, by_code[g].name))) for c in countries for g in c.neighbours
                       if g in by_code and g != c.gwno})
@@ -119,6 +123,11 @@ def world_sites(world: WorldConfig) -> tuple[dict[str, SiteConfig], list[list[st
 def country_grievance(base: float, history: float, share: float) -> float:
     """A country's grievance from its conflict history (the share of 1946-1989 years in armed conflict)."""
     return min(base + history * share, 5.0)
+
+
+def country_trigger_multiplier(trigger_history: float, share: float) -> float:
+    """How many times the scenario's rate a country's triggering events come at, from its conflict history."""
+    return 1.0 + trigger_history * share
 
 
 def starting_tension(world: WorldConfig, state: str, grievance: float) -> float:

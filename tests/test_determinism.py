@@ -106,6 +106,38 @@ def test_rare_events_by_words_are_the_cells_of_the_uniforms():
     np.testing.assert_array_equal(s.trigger_at(cells), u.reshape(-1)[cells])
 
 
+def test_rare_words_per_site_are_the_words_of_each_rate():
+    """Sites at their own trigger rates (world mode's history, ``trigger_multiplier``): the bisection on all rates at
+    once (``first_words``) finds each rate's own crossing word, at the edges too (none, every word), and the model's
+    per-(site, world) comparison marks exactly the cells whose uniform is below the site's rate."""
+    from sim.streams import first_word, first_words, unit32
+
+    rates = np.array([0.0, 1.0 / 365, 3.7 / 365, float(unit32(np.uint32(123_456_789))), 0.5, 1.0, 2.0],
+                     dtype=np.float32)
+    words = first_words(lambda v: ~(v < rates), rates.size)
+    assert list(words) == [first_word(lambda v, r=r: ~(v < r)) for r in rates]
+
+    m = PreventiveDiplomacyModel(make_config("replicates=5000", "scenario.sites.A.trigger_multiplier=3",
+                                             "scenario.sites.C.trigger_multiplier=0"))
+    rate = 1.0 / 365
+    u, high = m.streams.trigger(9), m.streams.trigger_words_high(9)
+    expected = u < (rate * np.array([[3.0], [1.0], [0.0]])).astype(np.float32)
+    np.testing.assert_array_equal(high < m.trigger_thresholds(rate), expected)
+
+
+def test_per_site_trigger_path_at_equal_rates_is_the_scalar_path():
+    """Forcing the per-(site, world) trigger comparison with every multiplier 1 changes no outcome: the world's
+    history only changes how often triggers come, not which uniforms decide them."""
+    scalar = PreventiveDiplomacyModel(make_config("replicates=2000", "horizon_days=365"))
+    forced = PreventiveDiplomacyModel(make_config("replicates=2000", "horizon_days=365"))
+    assert scalar.trigger_multiplier is None
+    forced.trigger_multiplier = np.ones((forced.n_sites, forced.replicates))
+    scalar.run()
+    forced.run()
+    for name in ("tension", "phase", "first_escalation", "first_war", "conflict_days", "onsets", "settlements"):
+        np.testing.assert_array_equal(getattr(forced, name), getattr(scalar, name), err_msg=name)
+
+
 def test_nested_replicates_world_i_is_the_same_world_whatever_r():
     """The first 1,000 worlds of an R = 2,000 run are an R = 1,000 run, outcome for outcome."""
     small = run(make_config("replicates=1000", "horizon_days=365", "seed=4"))

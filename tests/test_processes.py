@@ -37,6 +37,28 @@ def test_scheduled_election_triggers_every_world():
     assert trig.sum() == 50
 
 
+def test_trigger_multiplier_sets_a_sites_own_rate():
+    """A site whose ``trigger_multiplier`` is 3 meets three times as many random triggers as its neighbour at 1
+    (world mode's history of conflict, sim.world); the off arm (every site at 1) meets the same number at both. Poisson
+    counts over 4,000 worlds x 365 days: the ratio's 95 % interval must hold 3 and exclude 1, and the reverse."""
+    from scipy.stats import binomtest
+
+    def ratio(multiplier):
+        m = model("replicates=4000", "horizon_days=365", "policy.intervene=false",
+                  f"scenario.sites.A.trigger_multiplier={multiplier}")
+        m.run()
+        ev = m.events.columns()
+        trig = ev["kind"] == EventKind.TRIGGER
+        a, b = int((ev["site"][trig] == 0).sum()), int((ev["site"][trig] == 1).sum())
+        # Given a + b triggers, A's share is binomial with p = r / (r + 1) at rate ratio r: its interval maps to r's.
+        low, high = binomtest(a, a + b).proportion_ci(0.95)
+        return a / b, low / (1 - low), high / (1 - high)
+
+    on, off = ratio(3), ratio(1)
+    assert on[1] <= 3 <= on[2] and on[1] > 1, on
+    assert off[1] <= 1 <= off[2] and off[2] < 3, off
+
+
 def test_war_next_door_spills_over():
     def tension_of_b(with_war: bool):
         m = model("replicates=100", "scenario.trigger_rate_per_year=0")

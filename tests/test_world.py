@@ -93,6 +93,25 @@ def test_country_overrides_apply_and_unknown_countries_are_refused():
         configure("scenario=world", "scenario.world.countries=nowhere.csv")
 
 
+def test_a_history_of_conflict_brings_triggers_more_often():
+    """``scenario.world.trigger_history``: a country's triggers come 1 + trigger_history x h times as often, h its
+    share of 1946-1989 years in conflict; at 0 every country has the scenario's rate (the model's scalar path). A rate
+    that would make more than one rare event a day is refused before any work, naming the fields."""
+    from sim.validation import validate
+    from sim.world import read_countries
+
+    cfg = configure("scenario=world", "scenario.world.trigger_history=4")
+    history = {c.name: c.history(cfg.scenario.world.history_memory_years)
+               for c in read_countries(cfg.scenario.world.countries)}
+    got = {name: site.trigger_multiplier for name, site in cfg.scenario.sites.items()}
+    assert got == pytest.approx({name: 1.0 + 4.0 * h for name, h in history.items()})
+    assert max(history.values()) > 0.5 and min(history.values()) == 0.0
+    plain = configure("scenario=world", "scenario.world.trigger_history=0")
+    assert {s.trigger_multiplier for s in plain.scenario.sites.values()} == {1.0}
+    with pytest.raises(ConfigError, match=r"trigger_multiplier = .* more than one rare event a day"):
+        validate(configure("scenario=world", "scenario.world.trigger_history=50", "scenario.trigger_rate_per_year=20"))
+
+
 def test_sparse_spillover_equals_the_sum_over_neighbours(world):
     _, model = world
     at_war = np.zeros(model.tension.shape, dtype=bool)
@@ -184,12 +203,13 @@ def test_world_calibration_blocks_equal_their_own_runs():
     from sim import patterns
 
     targets = patterns.load_targets()
-    X = np.array([[1.5, 1.5], [1.9, 0.5]])
+    X = np.array([[1.5, 1.5, 0.0], [1.9, 0.5, 4.0]])
     objective = cw.population_objective(2, 0, (), targets, 0.2, years=2, names=("transition_minor_to_war",))
     blocks = objective(X)
-    for (_, stats), (base, history) in zip(blocks, X, strict=True):
+    for (_, stats), (base, history, trigger) in zip(blocks, X, strict=True):
         config = cw.world_config(2, 2, 0, (f"scenario.world.grievance_base={base}",
-                                           f"scenario.world.grievance_history={history}"))
+                                           f"scenario.world.grievance_history={history}",
+                                           f"scenario.world.trigger_history={trigger}"))
         model = PreventiveDiplomacyModel(config)
         model.run()
         own = cw.statistics(model, 1990)[0]
@@ -199,8 +219,8 @@ def test_world_calibration_blocks_equal_their_own_runs():
 
 def test_the_calibrated_world_meets_its_fitted_targets_in_a_short_run():
     """The world preset's baseline (fitted by pdsim-calibrate-world, docs/validation/WORLD_CALIBRATION.md) meets the
-    three 1990s targets it was fitted to by the project's verdict (intervals with the stated tolerance), in a short
-    run of 8 worlds over 1990-1999 with another seed than the fit's."""
+    1990s counts and the transitions it was fitted to by the project's verdict (intervals with the stated tolerance),
+    in a short run of 8 worlds over 1990-1999 with another seed than the fit's."""
     from sim import calibrate_world as cw
     from sim import patterns
 
@@ -210,4 +230,32 @@ def test_the_calibrated_world_meets_its_fitted_targets_in_a_short_run():
     rows = {r.target: r for r in patterns.compare(cw.statistics(model, 1990)[0], patterns.load_targets(),
                                                   patterns.TOLERANCE, cw.FITTED)}
     assert set(rows) == set(cw.FITTED)
-    assert all(r.verdict == "consistent" for r in rows.values()), {t: (r.verdict, r.model) for t, r in rows.items()}
+    verdicts = {t: (r.verdict, round(r.model.value, 4)) for t, r in rows.items()}
+    assert all(r.verdict == "consistent" for r in rows.values()), verdicts
+
+
+def countries_in_conflict_2000s(*overrides: str):
+    from sim import calibrate_world as cw
+
+    config = cw.world_config(16, 21, 7, overrides)
+    model = PreventiveDiplomacyModel(config)
+    model.run()
+    return cw.statistics(model, 1990)[0]["world_countries_in_conflict_per_year_2000s"]
+
+
+def test_a_history_that_brings_crises_meets_the_held_out_decade_where_a_standing_grievance_does_not():
+    """The held-out 2000s (docs/WORLD.md): with the committed baseline, in which a history of conflict brings more
+    triggering events (``trigger_history``), the world's countries in conflict per year in the 2000s meet the record's
+    25.8 [24.7, 26.9] (with the tolerance); with the best baseline the same calibration finds when history can only
+    raise the grievance (trigger_history 0, re-fitted to the same seven targets: base 1.33, history 2.98), they stay
+    too high, since in the countries with a long history conflicts that end start again. 16 worlds x 21 years, a seed
+    other than the fit's."""
+    from sim import patterns
+
+    target = patterns.load_targets()["world_countries_in_conflict_per_year_2000s"]
+    with_triggers = countries_in_conflict_2000s()
+    grievance_only = countries_in_conflict_2000s("scenario.world.grievance_base=1.33",
+                                                 "scenario.world.grievance_history=2.98",
+                                                 "scenario.world.trigger_history=0")
+    assert patterns.verdict(target, with_triggers) == "consistent", with_triggers
+    assert patterns.verdict(target, grievance_only) == "too high", grievance_only
