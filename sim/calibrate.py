@@ -382,12 +382,14 @@ def progress_printer(every: int) -> Callable[[int, float, float], None]:
     return progress
 
 
-def run_provenance(args, result: Fit, search_distance: float) -> dict:
-    """When, from which code, how, and how well a calibration ran (the tail of its provenance columns)."""
+def run_provenance(args, result: Fit, search_distance: float, committed_start: bool = True) -> dict:
+    """When, from which code, how, and how well a calibration ran (the tail of its provenance columns).
+    ``committed_start``: the config's values joined the starting population (``fit(x0=...)``)."""
+    start = "Latin-hypercube start" + (" with the config's values as one member" if committed_start else "")
     return {
         "date": datetime.now(UTC).date().isoformat(), "git_commit": commit_label(),
         "method": f"scipy.optimize.differential_evolution (popsize {args.popsize}, maxiter {args.maxiter}, "
-                  "Latin-hypercube start with the config's values as one member, no polish)",
+                  f"{start}, no polish)",
         "distance": round(result.best.distance, 4), "search_distance": round(search_distance, 4),
         "evaluations": len(result.evaluations), "tolerance": args.tolerance, "overrides": " ".join(args.overrides),
     }

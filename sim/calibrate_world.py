@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     provenance = {
         "targets_sha256": sha256(patterns.TARGETS_PATH), "countries": model.n_sites, "seed": args.seed,
         "block": args.block, "confirm_replicates": args.confirm, "optimiser_seed": args.opt_seed,
-        **run_provenance(args, result, search_distance),
+        **run_provenance(args, result, search_distance, committed_start=False),
     }
     files = write_outputs(result, Path(args.out), provenance, targets, args.tolerance)
     print(Path(files[2]).read_text(encoding="utf-8"))
