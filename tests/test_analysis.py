@@ -233,6 +233,18 @@ def test_spread_labels_stay_within_bounds_and_apart():
     assert style.spread_labels([1.0, 5.0, 9.0], 0.5, lo=0.0, hi=10.0) == [1.0, 5.0, 9.0]  # no collision: kept
 
 
+def test_heatmap_text_stays_inside_the_figure(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig, renderer = drawn_figure(curves.heatmap, world_sweep_table(), ROSTER, BUDGET, tmp_path / "heat")
+    for ax in fig.axes:
+        assert inside(ax.get_tightbbox(renderer), fig.bbox)
+    for text in fig.texts:
+        assert inside(text.get_window_extent(renderer), fig.bbox), text.get_text()
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["no cap", "USD 25 m", "USD 50 m", "USD 100 m"]
+    plt.close("all")
+
+
 def test_curve_and_heatmap_readings_quote_the_table(tmp_path):
     df = sweep_table()
     text, rows = curves.curves_reading(df, LAG, [FLEX, PART])

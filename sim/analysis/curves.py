@@ -254,7 +254,10 @@ def heatmap(df: pd.DataFrame, x: str, y: str, path: str | Path, *, outcome: str 
     panels = _thin(levels(data, panel), MAX_PANELS) if panel else [None]
     xs, ys = levels(data, x), levels(data, y)
     width = 1.6 + len(panels) * (0.5 * len(xs) + 0.5) + 0.9
-    fig, axes = plt.subplots(1, len(panels), figsize=(width, 2.1 + 0.45 * len(ys)), squeeze=False)
+    # Constrained layout sizes the margins to the tick labels (a budget's "USD 100 m" is wider than "0.5")
+    # and puts the colour bar beside the panels; fit_margins keeps the title and the footer inside.
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 2.1 + 0.45 * len(ys)), squeeze=False,
+                             layout="constrained")
     vmax = float(np.nanmax(data[est]))
     cells = []
     image = None
@@ -281,16 +284,14 @@ def heatmap(df: pd.DataFrame, x: str, y: str, path: str | Path, *, outcome: str 
         if panel is not None:
             ax.set_title(f"{style.name(panel)} {style.value_text(panel, plevel)}")
     axes[0, 0].set_ylabel(style.label(y))
-    height = fig.get_figheight()
-    bottom, top = 0.75 / height, 1 - 0.55 / height
-    fig.subplots_adjust(left=1.0 / width, bottom=bottom, top=top, right=1 - 1.1 / width, wspace=0.15)
-    bar = fig.colorbar(image, cax=fig.add_axes((1 - 0.95 / width, bottom, 0.12 / width, top - bottom)))
+    bar = fig.colorbar(image, ax=axes[0].tolist(), fraction=0.12 / len(panels), pad=0.02, aspect=25)
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
     bar.set_label(f"P({outcome})")
-    heading = dict(OUTCOMES).get(outcome, outcome)
-    fig.suptitle(title or f"{heading}: {style.name(x)} × {style.name(y)}", fontsize=10)
-    style.footer(fig, **_provenance(df),
-                 extra=f"cell: probability ± half-width of its 95 % interval, percentage points{held}")
+    what = dict(OUTCOMES).get(outcome, outcome)
+    heading = fig.suptitle(title or f"{what}: {style.name(x)} × {style.name(y)}", fontsize=10)
+    foot = style.footer(fig, **_provenance(df),
+                        extra=f"cell: probability ± half-width of its 95 % interval, percentage points{held}")
+    fit_margins(fig, heading, foot)
     return style.save(fig, path), pd.DataFrame(cells)
 
 
