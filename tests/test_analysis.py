@@ -168,7 +168,25 @@ def direct_labels(ax) -> list:
     return [t for t in ax.texts if getattr(t, "xycoords", None) == "data"]
 
 
-@pytest.mark.parametrize("case", ["world_resources", "lag_sweep"])
+def tool_sweep_table() -> pd.DataFrame:
+    """Ladder ceilings (categories) x six lags x a site lever with a long name: rotated category ticks, five
+    thinned lines and long panel titles beside the lines' heading."""
+    rows = []
+    for lag in (0, 7, 14, 30, 60, 90):
+        for i, tool in enumerate(("statement", "fact_finding", "envoy", "mission", "coercive")):
+            for pref in (0.0, 0.5, 1.0):
+                est, lo, hi = wilson(round((0.4 - 0.03 * i + 0.0005 * lag + 0.05 * pref) * 1000), 1000)
+                rows.append({f"param.{LAG}": lag, "param.policy.tool": tool, f"param.{SITE_PREF}": pref,
+                             "escalation.probability": est, "escalation.ci_low": lo, "escalation.ci_high": hi,
+                             "war.probability": est / 5, "war.ci_low": lo / 5, "war.ci_high": hi / 5,
+                             "scenario": "generic", "replicates": 1000, "seed": 0, "version": "test"})
+    return pd.DataFrame(rows)
+
+
+SITE_PREF = "scenario.sites.A.local_preference"
+
+
+@pytest.mark.parametrize("case", ["world_resources", "lag_sweep", "tool_ladder"])
 def test_curves_text_stays_inside_the_figure_and_labels_sit_by_their_own_lines(tmp_path, case):
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
@@ -177,9 +195,13 @@ def test_curves_text_stays_inside_the_figure_and_labels_sit_by_their_own_lines(t
         df, x, groups = world_sweep_table(), ROSTER, [BUDGET]
         title, outcomes = "world_resources (§62-64): the roster and the budget in a world of crises", \
             curves.WORLD_OUTCOMES
-    else:
+    elif case == "lag_sweep":
         df, x, groups = sweep_table(), LAG, [PART, FLEX]
         title, outcomes = "lag_sweep (§47-55): escalation vs warning-to-action lag", curves.OUTCOMES
+    else:
+        df, x, groups = tool_sweep_table(), "policy.tool", [LAG, SITE_PREF]
+        title, outcomes = "early_small_vs_late_large (§47, §56-58): a small early step or a large late one, " \
+            "with the parties' preference for indirect talks varied", curves.OUTCOMES
     fig, renderer = drawn_figure(curves.outcome_curves, df, x, groups, tmp_path / "curves", title=title,
                                  outcomes=outcomes)
     page = fig.bbox
@@ -190,6 +212,10 @@ def test_curves_text_stays_inside_the_figure_and_labels_sit_by_their_own_lines(t
         extent = text.get_window_extent(renderer)
         assert inside(extent, page), f"{text.get_text()!r} is cut at the figure's edge"
         assert not any(extent.overlaps(box) for box in panels), f"{text.get_text()!r} overlaps a panel"
+    words = [t for ax in fig.axes for t in (ax.title, *ax.texts) if t.get_visible() and t.get_text()]
+    boxes = [Text.get_window_extent(t, renderer) for t in words]  # the words, not the labels' leaders
+    for i, a in enumerate(boxes):  # titles, the lines' heading and every direct label: no two overlap
+        assert not any(a.overlaps(b) for b in boxes[i + 1:]), words[i].get_text()
     labelled = [ax for ax in fig.axes if direct_labels(ax)]
     assert labelled == [ax for ax in fig.axes if ax.get_subplotspec().is_last_col()]  # none between panels
     for ax in labelled:

@@ -124,7 +124,7 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
     # outside the right edge) and for the suptitle; the footer gets its measured height below (fit_margins).
     fig, axes = plt.subplots(len(rows), ncol, figsize=(2.2 + 2.7 * ncol, 0.9 + 2.5 * len(rows)),
                              sharex=True, sharey="row", squeeze=False, layout="constrained")
-    end_labels = []  # (axes, [(annotation, y of its line's end)]) of the panels that carry direct labels
+    end_labels = []  # (axes, [(annotation, y of its line's end)], heading or None) of the labelled panels
     xall, cats = _xpos(data, x)
     for r, (_, ylabel, (est, lo, hi)) in enumerate(rows):
         top = float(np.nanmax(data[hi] if hi in data else data[est]))
@@ -157,11 +157,14 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
             if est.endswith(".probability"):
                 percent_axis(ax, top)
             if ends and c == ncol - 1:  # labels on the last panel only: none in the gaps between panels
+                # The lever's name heads the first row's labels, as a legend's title would, placed with them
+                # (spread_end_labels) so that it never meets the panel's title; until then level with the top
+                # line's end, inside the panel, so that the layout gives it no room above or below.
+                lever = ax.text(LABEL_X, max(e[1] for e in ends), f"{style.name(line_key)}:",
+                                transform=ax.get_yaxis_transform(),
+                                fontsize=7.5, ha="left", va="center", color="#333333") if r == 0 else None
                 end_labels.append((ax, [(direct_label(ax, ex, ey, text, colour), ey)
-                                        for ex, ey, text, colour in ends]))
-                if r == 0:
-                    ax.annotate(f"{style.name(line_key)}:", (LABEL_X, 1.02), xycoords="axes fraction",
-                                fontsize=7.5, ha="left", va="bottom", color="#333333")
+                                        for ex, ey, text, colour in ends], lever))
             if r == 0 and panel_key is not None:
                 ax.set_title(f"{style.name(panel_key)} {style.value_text(panel_key, plevel)}")
             if c == 0:
@@ -175,9 +178,12 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
     foot = style.footer(fig, **prov,
                         extra=f"{len(df)} points; bands: 95 % intervals (Wilson; normal for means){held}")
     fit_margins(fig, heading, foot)
-    fig.draw_without_rendering()  # the layout fixes each panel's height: the labels' spacing depends on it
-    for ax, labels in end_labels:
-        spread_end_labels(ax, labels)
+    fig.draw_without_rendering()  # the layout fixes each panel's size: the titles' wrap and labels' spacing need it
+    for ax in axes[0]:  # a long lever name ("local preference for indirect talks in A 0.5") ran into the next title
+        style.wrap_to_width(ax.title, ax.bbox.width)
+    fig.draw_without_rendering()
+    for ax, labels, lever in end_labels:
+        spread_end_labels(ax, labels, lever)
     fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
     return style.save(fig, path)
 
@@ -196,9 +202,10 @@ def direct_label(ax, x_end: float, y_end: float, text: str, colour: str):
     return ann
 
 
-def spread_end_labels(ax, labels: list) -> None:
+def spread_end_labels(ax, labels: list, lever=None) -> None:
     """Move a panel's direct labels apart (one text height plus a little) within the panel's own y range,
-    each as close to its line's end as the others allow; a moved label shows its leader line.
+    each as close to its line's end as the others allow; a moved label shows its leader line. ``lever``
+    (the line lever's name, first row only) goes just above the top label, room for it kept in the range.
 
     Runs after the layout, when the panel's height in pixels, and so a text height in data units, is known."""
     if not labels:
@@ -210,10 +217,13 @@ def spread_end_labels(ax, labels: list) -> None:
     height = max(Text.get_window_extent(ann, renderer).height for ann, _ in labels) * per_pixel
     gap = 1.15 * height
     ends = [y for _, y in labels]
-    placed = style.spread_labels(ends, gap, lo=y0 + height / 2, hi=y1 - height / 2)
+    top = y1 - height / 2 - (gap if lever is not None else 0)
+    placed = style.spread_labels(ends, gap, lo=y0 + height / 2, hi=top)
     for (ann, y_end), y in zip(labels, placed, strict=True):
         ann.xyann = (LABEL_X, y)
         ann.arrow_patch.set_visible(abs(y - y_end) > 0.3 * height)
+    if lever is not None:
+        lever.set_y(max(placed) + gap)
 
 
 def fit_margins(fig, heading, foot) -> None:
