@@ -121,6 +121,156 @@ def test_unresolved_row_drawn_when_the_column_exists(tmp_path):
     plt.close("all")
 
 
+ROSTER, BUDGET = "policy.roster_size", "policy.budget_usd_per_year"
+
+
+def world_sweep_table() -> pd.DataFrame:
+    """A world_resources-like table (roster x yearly budget, world outcomes): the lines end close together and
+    one ends at the bottom of its panel, which is what pushed the direct labels off their lines before."""
+    rows = []
+    for roster in (2, 6, 12, 24):
+        for k, budget in enumerate((0.0, 25e6, 50e6, 100e6)):
+            row = {f"param.{ROSTER}": roster, f"param.{BUDGET}": budget, "scenario": "world", "replicates": 16,
+                   "seed": 0, "version": "test", "escalation.probability": 1.0, "escalation.ci_low": 0.8,
+                   "escalation.ci_high": 1.0}
+            for j, base in enumerate(("world.countries_in_conflict_per_year", "world.crises_waiting_per_day",
+                                      "warning_to_envoy_gap_days_all_sites")):
+                mean = (35 - 0.3 * roster + 0.1 * k * (roster > 12)) * (1 + 10 * j)
+                row |= {f"{base}.mean": mean, f"{base}.ci_low": mean - 1.5, f"{base}.ci_high": mean + 1.5}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def drawn_figure(draw, *args, **kwargs):
+    """The figure a drawing function saved (still open), and the renderer it was laid out with."""
+    captured = []
+    real_save = style.save
+    style.save = lambda fig, path, dpi=110: captured.append(fig) or real_save(fig, path, dpi)
+    try:
+        draw(*args, **kwargs)
+    finally:
+        style.save = real_save
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = captured[0]
+    canvas = FigureCanvasAgg(fig)  # closing the figure after saving left it a canvas that cannot render
+    fig.draw_without_rendering()
+    return fig, canvas.get_renderer()
+
+
+def inside(box, outer, tol: float = 0.5) -> bool:
+    return (box.x0 >= outer.x0 - tol and box.y0 >= outer.y0 - tol and box.x1 <= outer.x1 + tol
+            and box.y1 <= outer.y1 + tol)
+
+
+def direct_labels(ax) -> list:
+    """A panel's end-of-line labels: the annotations that point at a data point (not the lever's heading)."""
+    return [t for t in ax.texts if getattr(t, "xycoords", None) == "data"]
+
+
+def tool_sweep_table() -> pd.DataFrame:
+    """Ladder ceilings (categories) x six lags x a site lever with a long name: rotated category ticks, five
+    thinned lines and long panel titles beside the lines' heading."""
+    rows = []
+    for lag in (0, 7, 14, 30, 60, 90):
+        for i, tool in enumerate(("statement", "fact_finding", "envoy", "mission", "coercive")):
+            for pref in (0.0, 0.5, 1.0):
+                est, lo, hi = wilson(round((0.4 - 0.03 * i + 0.0005 * lag + 0.05 * pref) * 1000), 1000)
+                rows.append({f"param.{LAG}": lag, "param.policy.tool": tool, f"param.{SITE_PREF}": pref,
+                             "escalation.probability": est, "escalation.ci_low": lo, "escalation.ci_high": hi,
+                             "war.probability": est / 5, "war.ci_low": lo / 5, "war.ci_high": hi / 5,
+                             "scenario": "generic", "replicates": 1000, "seed": 0, "version": "test"})
+    return pd.DataFrame(rows)
+
+
+SITE_PREF = "scenario.sites.A.local_preference"
+
+
+@pytest.mark.parametrize("case", ["world_resources", "lag_sweep", "tool_ladder"])
+def test_curves_text_stays_inside_the_figure_and_labels_sit_by_their_own_lines(tmp_path, case):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    if case == "world_resources":
+        df, x, groups = world_sweep_table(), ROSTER, [BUDGET]
+        title, outcomes = "world_resources (§62-64): the roster and the budget in a world of crises", \
+            curves.WORLD_OUTCOMES
+    elif case == "lag_sweep":
+        df, x, groups = sweep_table(), LAG, [PART, FLEX]
+        title, outcomes = "lag_sweep (§47-55): escalation vs warning-to-action lag", curves.OUTCOMES
+    else:
+        df, x, groups = tool_sweep_table(), "policy.tool", [LAG, SITE_PREF]
+        title, outcomes = "early_small_vs_late_large (§47, §56-58): a small early step or a large late one, " \
+            "with the parties' preference for indirect talks varied", curves.OUTCOMES
+    fig, renderer = drawn_figure(curves.outcome_curves, df, x, groups, tmp_path / "curves", title=title,
+                                 outcomes=outcomes)
+    page = fig.bbox
+    panels = [ax.get_tightbbox(renderer) for ax in fig.axes]  # ticks, axis labels, titles, direct labels
+    for box in panels:
+        assert inside(box, page), f"a panel's text leaves the figure: {box} not in {page}"
+    for text in fig.texts:  # the suptitle and the footer: whole, and clear of every panel
+        extent = text.get_window_extent(renderer)
+        assert inside(extent, page), f"{text.get_text()!r} is cut at the figure's edge"
+        assert not any(extent.overlaps(box) for box in panels), f"{text.get_text()!r} overlaps a panel"
+    words = [t for ax in fig.axes for t in (ax.title, *ax.texts) if t.get_visible() and t.get_text()]
+    boxes = [Text.get_window_extent(t, renderer) for t in words]  # the words, not the labels' leaders
+    for i, a in enumerate(boxes):  # titles, the lines' heading and every direct label: no two overlap
+        assert not any(a.overlaps(b) for b in boxes[i + 1:]), words[i].get_text()
+    labelled = [ax for ax in fig.axes if direct_labels(ax)]
+    assert labelled == [ax for ax in fig.axes if ax.get_subplotspec().is_last_col()]  # none between panels
+    for ax in labelled:
+        labels = direct_labels(ax)
+        extents = [Text.get_window_extent(t, renderer) for t in labels]  # the words, not their leaders
+        for i, a in enumerate(extents):  # one panel's labels never overlap each other
+            assert not any(a.overlaps(b) for b in extents[i + 1:]), [t.get_text() for t in labels]
+        panel = ax.get_window_extent(renderer)
+        height = max(e.height for e in extents)
+        for label, extent in zip(labels, extents, strict=True):
+            end = ax.transData.transform(label.xy)
+            # its own line: a line of the label's colour ends at the point the label names
+            assert any(line.get_color() == label.get_color()
+                       and np.allclose(line.get_xydata()[-1], label.xy, rtol=1e-6) for line in ax.lines)
+            assert panel.y0 <= (extent.y0 + extent.y1) / 2 <= panel.y1  # within the panel's own y range
+            assert 0 < extent.x0 - end[0] < 40  # just right of the line's last point
+            if abs((extent.y0 + extent.y1) / 2 - end[1]) > height / 2:  # moved: a leader shows where from
+                assert label.arrow_patch is not None and label.arrow_patch.get_visible()
+    plt.close("all")
+
+
+def test_budget_levels_read_as_money_and_no_cap(tmp_path):
+    import matplotlib.pyplot as plt
+
+    assert [style.value_text(BUDGET, v) for v in (0.0, 25e6, 5e7, 1e8, np.int64(0), 1.5e9, 4e5)] == [
+        "no cap", "USD 25 m", "USD 50 m", "USD 100 m", "no cap", "USD 1.5 bn", "USD 400,000"]
+    assert style.label(BUDGET) == "yearly budget (USD per year)"
+    fig, _ = drawn_figure(curves.outcome_curves, world_sweep_table(), ROSTER, [BUDGET], tmp_path / "curves",
+                          outcomes=curves.WORLD_OUTCOMES)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"no cap", "USD 25 m", "USD 50 m", "USD 100 m", "yearly budget:"} <= texts
+    assert not any("e+0" in t for ax in fig.axes for t in (x.get_text() for x in ax.texts))
+    plt.close("all")
+
+
+def test_spread_labels_stay_within_bounds_and_apart():
+    placed = style.spread_labels([28.0, 28.5, 28.6, 28.7], 1.0, lo=27.5, hi=36)
+    assert placed == sorted(placed) and min(np.diff(placed)) >= 1.0 - 1e-12 and placed[0] >= 27.5
+    squeezed = style.spread_labels([5.0, 5.0, 5.0], 1.0, lo=0.0, hi=1.0)  # no room for the full gap
+    assert min(squeezed) >= 0.0 and max(squeezed) <= 1.0 and len(set(squeezed)) == 3
+    assert style.spread_labels([1.0, 5.0, 9.0], 0.5, lo=0.0, hi=10.0) == [1.0, 5.0, 9.0]  # no collision: kept
+
+
+def test_heatmap_text_stays_inside_the_figure(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig, renderer = drawn_figure(curves.heatmap, world_sweep_table(), ROSTER, BUDGET, tmp_path / "heat")
+    for ax in fig.axes:
+        assert inside(ax.get_tightbbox(renderer), fig.bbox)
+    for text in fig.texts:
+        assert inside(text.get_window_extent(renderer), fig.bbox), text.get_text()
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["no cap", "USD 25 m", "USD 50 m", "USD 100 m"]
+    plt.close("all")
+
+
 def test_curve_and_heatmap_readings_quote_the_table(tmp_path):
     df = sweep_table()
     text, rows = curves.curves_reading(df, LAG, [FLEX, PART])

@@ -15,6 +15,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from sim.analysis import style
@@ -119,8 +120,11 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
     line_levels = _thin(levels(data, line_key), MAX_LINES) if line_key else [None]
     panel_levels = _thin(levels(data, panel_key), MAX_PANELS) if panel_key else [None]
     ncol = len(panel_levels)
+    # Constrained layout leaves room for everything the axes carry (tick labels, titles, the direct labels
+    # outside the right edge) and for the suptitle; the footer gets its measured height below (fit_margins).
     fig, axes = plt.subplots(len(rows), ncol, figsize=(2.2 + 2.7 * ncol, 0.9 + 2.5 * len(rows)),
-                             sharex=True, sharey="row", squeeze=False)
+                             sharex=True, sharey="row", squeeze=False, layout="constrained")
+    end_labels = []  # (axes, [(annotation, y of its line's end)], heading or None) of the labelled panels
     xall, cats = _xpos(data, x)
     for r, (_, ylabel, (est, lo, hi)) in enumerate(rows):
         top = float(np.nanmax(data[hi] if hi in data else data[est]))
@@ -152,15 +156,15 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
                                  st["color"]))
             if est.endswith(".probability"):
                 percent_axis(ax, top)
-            if ends and c == ncol - 1:
-                span = ax.get_ylim()[1]
-                placed = style.spread_labels([e[1] for e in ends], 0.07 * span)
-                for (ex, _, text, colour), py in zip(ends, placed, strict=True):
-                    ax.annotate(text, (ex, py), xytext=(6, 0), textcoords="offset points", color=colour,
-                                fontsize=7.5, va="center", ha="left", annotation_clip=False)
-                if r == 0:
-                    ax.annotate(f"{style.name(line_key)}:", (1.0, 1.02), xycoords="axes fraction",
-                                fontsize=7.5, ha="left", va="bottom", color="#333333")
+            if ends and c == ncol - 1:  # labels on the last panel only: none in the gaps between panels
+                # The lever's name heads the first row's labels, as a legend's title would, placed with them
+                # (spread_end_labels) so that it never meets the panel's title; until then level with the top
+                # line's end, inside the panel, so that the layout gives it no room above or below.
+                lever = ax.text(LABEL_X, max(e[1] for e in ends), f"{style.name(line_key)}:",
+                                transform=ax.get_yaxis_transform(),
+                                fontsize=7.5, ha="left", va="center", color="#333333") if r == 0 else None
+                end_labels.append((ax, [(direct_label(ax, ex, ey, text, colour), ey)
+                                        for ex, ey, text, colour in ends], lever))
             if r == 0 and panel_key is not None:
                 ax.set_title(f"{style.name(panel_key)} {style.value_text(panel_key, plevel)}")
             if c == 0:
@@ -170,10 +174,72 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
                 if cats is not None:
                     ax.set_xticks(range(len(cats)), [style.value_text(x, v) for v in cats], rotation=20)
     prov = _provenance(df)
-    fig.suptitle(title or f"Outcome against {style.name(x)}", fontsize=11)
-    style.footer(fig, **prov, extra=f"{len(df)} points; bands: 95 % intervals (Wilson; normal for means){held}")
-    fig.tight_layout(rect=(0, 0.045, 0.93 if line_key else 1, 1))
+    heading = fig.suptitle(title or f"Outcome against {style.name(x)}", fontsize=11)
+    foot = style.footer(fig, **prov,
+                        extra=f"{len(df)} points; bands: 95 % intervals (Wilson; normal for means){held}")
+    fit_margins(fig, heading, foot)
+    # Lay out now (the layout alone, not a whole draw: half a second less), as the panels' sizes decide how the
+    # titles wrap and how far apart the labels go.
+    layout = fig.get_layout_engine()
+    layout.execute(fig)
+    titles = [ax.title.get_text() for ax in axes[0]]
+    for ax in axes[0]:  # a long lever name ("local preference for indirect talks in A 0.5") ran into the next title
+        style.wrap_to_width(ax.title, ax.bbox.width)
+    if titles != [ax.title.get_text() for ax in axes[0]]:
+        layout.execute(fig)  # taller titles, shorter panels
+    for ax, labels, lever in end_labels:
+        spread_end_labels(ax, labels, lever)
+    fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
     return style.save(fig, path)
+
+
+#: Where the direct labels sit, in axes widths: just right of the panel, where every line ends.
+LABEL_X = 1.03
+
+
+def direct_label(ax, x_end: float, y_end: float, text: str, colour: str):
+    """A line's label right of the panel, level with the line's last point (moved later by
+    spread_end_labels if labels collide), with a thin leader to that point, shown only if it has to move."""
+    ann = ax.annotate(text, (x_end, y_end), xytext=(LABEL_X, y_end), textcoords=ax.get_yaxis_transform(),
+                      color=colour, fontsize=7.5, va="center", ha="left",
+                      arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6, "shrinkA": 2, "shrinkB": 2})
+    ann.arrow_patch.set_visible(False)
+    return ann
+
+
+def spread_end_labels(ax, labels: list, lever=None) -> None:
+    """Move a panel's direct labels apart (one text height plus a little) within the panel's own y range,
+    each as close to its line's end as the others allow; a moved label shows its leader line. ``lever``
+    (the line lever's name, first row only) goes just above the top label, room for it kept in the range.
+
+    Runs after the layout, when the panel's height in pixels, and so a text height in data units, is known."""
+    if not labels:
+        return
+    renderer = ax.get_figure(root=True).canvas.get_renderer()
+    y0, y1 = ax.get_ylim()
+    per_pixel = (y1 - y0) / ax.bbox.height
+    # Text's own extent: an annotation's would include its leader line
+    height = max(Text.get_window_extent(ann, renderer).height for ann, _ in labels) * per_pixel
+    gap = 1.15 * height
+    ends = [y for _, y in labels]
+    top = y1 - height / 2 - (gap if lever is not None else 0)
+    placed = style.spread_labels(ends, gap, lo=y0 + height / 2, hi=top)
+    for (ann, y_end), y in zip(labels, placed, strict=True):
+        ann.xyann = (LABEL_X, y)
+        ann.arrow_patch.set_visible(abs(y - y_end) > 0.3 * height)
+    if lever is not None:
+        lever.set_y(max(placed) + gap)
+
+
+def fit_margins(fig, heading, foot) -> None:
+    """Wrap the suptitle and the footer to the figure's width and keep the panels clear of the footer
+    (constrained layout makes room for a suptitle, not for free figure text)."""
+    width = fig.bbox.width
+    style.wrap_to_width(heading, 0.96 * width)
+    style.wrap_to_width(foot, 0.98 * width)
+    renderer = fig.canvas.get_renderer()
+    top_of_footer = foot.get_window_extent(renderer).y1 / fig.bbox.height
+    fig.get_layout_engine().set(rect=(0, top_of_footer + 0.005, 1, 1 - top_of_footer - 0.005))
 
 
 def _provenance(df: pd.DataFrame) -> dict[str, Any]:
@@ -203,7 +269,10 @@ def heatmap(df: pd.DataFrame, x: str, y: str, path: str | Path, *, outcome: str 
     panels = _thin(levels(data, panel), MAX_PANELS) if panel else [None]
     xs, ys = levels(data, x), levels(data, y)
     width = 1.6 + len(panels) * (0.5 * len(xs) + 0.5) + 0.9
-    fig, axes = plt.subplots(1, len(panels), figsize=(width, 2.1 + 0.45 * len(ys)), squeeze=False)
+    # Constrained layout sizes the margins to the tick labels (a budget's "USD 100 m" is wider than "0.5")
+    # and puts the colour bar beside the panels; fit_margins keeps the title and the footer inside.
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 2.1 + 0.45 * len(ys)), squeeze=False,
+                             layout="constrained")
     vmax = float(np.nanmax(data[est]))
     cells = []
     image = None
@@ -230,16 +299,14 @@ def heatmap(df: pd.DataFrame, x: str, y: str, path: str | Path, *, outcome: str 
         if panel is not None:
             ax.set_title(f"{style.name(panel)} {style.value_text(panel, plevel)}")
     axes[0, 0].set_ylabel(style.label(y))
-    height = fig.get_figheight()
-    bottom, top = 0.75 / height, 1 - 0.55 / height
-    fig.subplots_adjust(left=1.0 / width, bottom=bottom, top=top, right=1 - 1.1 / width, wspace=0.15)
-    bar = fig.colorbar(image, cax=fig.add_axes((1 - 0.95 / width, bottom, 0.12 / width, top - bottom)))
+    bar = fig.colorbar(image, ax=axes[0].tolist(), fraction=0.12 / len(panels), pad=0.02, aspect=25)
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
     bar.set_label(f"P({outcome})")
-    heading = dict(OUTCOMES).get(outcome, outcome)
-    fig.suptitle(title or f"{heading}: {style.name(x)} × {style.name(y)}", fontsize=10)
-    style.footer(fig, **_provenance(df),
-                 extra=f"cell: probability ± half-width of its 95 % interval, percentage points{held}")
+    what = dict(OUTCOMES).get(outcome, outcome)
+    heading = fig.suptitle(title or f"{what}: {style.name(x)} × {style.name(y)}", fontsize=10)
+    foot = style.footer(fig, **_provenance(df),
+                        extra=f"cell: probability ± half-width of its 95 % interval, percentage points{held}")
+    fit_margins(fig, heading, foot)
     return style.save(fig, path), pd.DataFrame(cells)
 
 

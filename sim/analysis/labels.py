@@ -5,6 +5,7 @@ No plotting here, so the story (sim/story.py) and other text can use it without 
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ NAMES = {
     "policy.funding_predictability": "funding predictability",
     "policy.intervene": "intervention",
     "policy.ladder_days": "days per rung of the ladder",
+    "policy.budget_usd_per_year": "yearly budget",
     "scenario": "scenario",
     "scenario.regional_organisation": "regional organisation present",
     "scenario.council_unity": "Security Council unity",
@@ -42,7 +44,10 @@ SITE_NAMES = {
     "election_day": "election day",
 }
 #: Units as printed on an axis (schema units that are already a plain description stay as they are).
-UNIT_TEXT = {"share 0-1": "0–1", "switch": "", "ladder rung": "", "integer": "", "tension": "tension scale"}
+UNIT_TEXT = {"share 0-1": "0–1", "switch": "", "ladder rung": "", "integer": "", "tension": "tension scale",
+             "USD/year (0: no cap)": "USD per year"}
+#: Schema units whose value 0 means "no limit" rather than an amount (sim/config.py says so in the unit).
+NO_CAP_UNITS = {"USD/year (0: no cap)"}
 
 
 def _schema_meta(key: str) -> dict:
@@ -94,8 +99,21 @@ def label(key: str) -> str:
     return f"{name(key)} ({u})" if u else name(key)
 
 
+def money_text(usd: float) -> str:
+    """An amount of money as a report prints it: 'USD 25 m', 'USD 1.5 bn', 'USD 400,000'."""
+    if abs(usd) >= 1e9:
+        return f"USD {usd / 1e9:,.4g} bn"
+    if abs(usd) >= 1e6:
+        return f"USD {usd / 1e6:,.4g} m"
+    return f"USD {usd:,.0f}"
+
+
 def value_text(key: str, value: Any) -> str:
-    """A lever's value as a person reads it: '14 days', '0.5', 'mission', 'no intervention'."""
+    """A lever's value as a person reads it: '14 days', '0.5', 'mission', 'no intervention', 'USD 25 m'."""
+    raw_unit = _schema_meta(key.lstrip("+~").removeprefix("param.")).get("unit", "")
+    if raw_unit.startswith("USD") and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        # A sweep table stores 25000000.0; a reader wants "USD 25 m", and 0 in a capped field means no cap.
+        return "no cap" if raw_unit in NO_CAP_UNITS and value == 0 else money_text(float(value))
     if isinstance(value, float) and value.is_integer() and unit(key) in ("days", "envoys"):
         value = int(value)
     if isinstance(value, bool):

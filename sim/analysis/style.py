@@ -73,12 +73,33 @@ def pct(p: float | None, digits: int = 1) -> str:
 
 
 def footer(fig, *, scenario: Any = "?", replicates: Any = "?", seed: Any = "?", extra: str = "",
-           version: str = __version__) -> None:
-    """The provenance line every figure carries."""
+           version: str = __version__):
+    """The provenance line every figure carries (returned, so that a figure can fit it to its width)."""
     r = f"{replicates:,}" if isinstance(replicates, int) else str(replicates)
     text = f"scenario {scenario} · R = {r} worlds · seed {seed} · pdsim {version}"
     text += f" · {extra}" if extra else ""
-    fig.text(0.01, 0.008, f"{text}\n{NOT_A_FORECAST}", fontsize=6.5, color="#555555", va="bottom")
+    return fig.text(0.01, 0.008, f"{text}\n{NOT_A_FORECAST}", fontsize=6.5, color="#555555", va="bottom")
+
+
+def wrap_to_width(text, width_px: float) -> None:
+    """Break a text artist at spaces so that no line is wider than ``width_px`` (display pixels).
+
+    matplotlib neither wraps a title to the figure nor lets the layout engines see ``wrap=True`` text, so a
+    long suptitle or footer is cut at the figure's edges; measured lines are."""
+    renderer = text.get_figure(root=True).canvas.get_renderer()
+    lines = []
+    for paragraph in text.get_text().split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            trial = f"{line} {word}" if line else word
+            text.set_text(trial)
+            if line and text.get_window_extent(renderer).width > width_px:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    text.set_text("\n".join(lines))
 
 
 # Saving a PDF subsets its fonts with fontTools, which logs every glyph at INFO: noise in a run's console (Hydra
@@ -102,9 +123,12 @@ def direct_label(ax, x: float, y: float, text: str, colour: str, *, dy: float = 
                 va="center", ha="left", annotation_clip=False)
 
 
-def spread_labels(ys: list[float], min_gap: float) -> list[float]:
+def spread_labels(ys: list[float], min_gap: float, *, lo: float | None = None,
+                  hi: float | None = None) -> list[float]:
     """Positions for end-of-line labels at least ``min_gap`` apart and as close to ``ys`` as possible:
-    labels that would overlap are stacked, centred on their lines' mean; the others stay where they are."""
+    labels that would overlap are stacked, centred on their lines' mean; the others stay where they are.
+    With ``lo`` / ``hi`` every position also stays within [lo, hi] (a panel's own y range), the gap shrinking
+    if the labels cannot otherwise fit."""
     order = sorted(range(len(ys)), key=lambda i: ys[i])
     clusters: list[tuple[list[int], float]] = []  # (members bottom to top, position of the bottom one)
     for i in order:
@@ -120,4 +144,16 @@ def spread_labels(ys: list[float], min_gap: float) -> list[float]:
     for members, bottom in clusters:
         for k, j in enumerate(members):
             placed[j] = bottom + k * min_gap
+    if lo is None and hi is None:
+        return placed
+    lo = -math.inf if lo is None else lo
+    hi = math.inf if hi is None else hi
+    n = len(ys)
+    gap = min(min_gap, (hi - lo) / (n - 1)) if n > 1 and math.isfinite(hi - lo) else min_gap
+    order = sorted(range(n), key=lambda i: placed[i])  # the stacking above keeps the lines' order
+    # Push the stack up off the floor, then down from the ceiling; each pass keeps the gaps (>= gap).
+    for k, j in enumerate(order):
+        placed[j] = max(placed[j], lo + k * gap)
+    for k, j in enumerate(order):
+        placed[j] = min(placed[j], hi - (n - 1 - k) * gap)
     return placed
