@@ -104,16 +104,7 @@ def problems(cfg: RunConfig) -> list[str]:
     if not sc.sites:
         found.append("scenario.sites is empty: a scenario needs at least one site (choose a preset with "
                      "scenario=NAME, or give sites such as scenario.sites.A.initial_tension=1.5)")
-    for name, site in sc.sites.items():  # one rare event a day at most: a trigger and a preference shift
-        rate = (sc.trigger_rate_per_year * site.trigger_multiplier
-                if _is_number(sc.trigger_rate_per_year) and _is_number(site.trigger_multiplier) else 0.0)
-        if _is_number(sc.preference_shift_per_year) and rate + sc.preference_shift_per_year > DAYS_PER_YEAR:
-            found.append(
-                f"scenario.sites.{name}.trigger_multiplier = {site.trigger_multiplier} with "
-                f"scenario.trigger_rate_per_year = {sc.trigger_rate_per_year} gives {rate:g} triggers a year: with "
-                f"{sc.preference_shift_per_year} preference shifts that is more than one rare event a day; keep "
-                f"their sum at most {DAYS_PER_YEAR:g} a year (lower scenario.world.trigger_history in world mode)"
-            )
+    found += rare_event_problems(sc)
     for i, edge in enumerate(sc.borders if sc.sites else []):
         if len(edge) != 2 or not all(e in sc.sites for e in edge) or edge[0] == edge[1]:
             found.append(
@@ -139,6 +130,29 @@ def problems(cfg: RunConfig) -> list[str]:
     if not found and (p := memory_problem(cfg)):
         found.append(p)
     return found
+
+
+def rare_event_problems(sc) -> list[str]:
+    """One rare event a day at most: a site's triggers (the scenario's rate x its ``trigger_multiplier``) and
+    preference shifts draw on one uniform a day (sim.model.experience_events). In world mode the multipliers come
+    from ``scenario.world.trigger_history``, so the problem is reported once, naming it."""
+    if not (_is_number(sc.trigger_rate_per_year) and _is_number(sc.preference_shift_per_year)):
+        return []  # reported as such by check_value
+    over = {name: sc.trigger_rate_per_year * site.trigger_multiplier for name, site in sc.sites.items()
+            if _is_number(site.trigger_multiplier)
+            and sc.trigger_rate_per_year * site.trigger_multiplier + sc.preference_shift_per_year > DAYS_PER_YEAR}
+    if not over:
+        return []
+    worst = max(over, key=over.get)
+    limit = (f"with {sc.preference_shift_per_year} preference shifts a year that is more than one rare event a day: "
+             f"keep triggers and shifts at most {DAYS_PER_YEAR} a year at every site")
+    if sc.world.countries:
+        return [f"scenario.world.trigger_history = {sc.world.trigger_history} with scenario.trigger_rate_per_year = "
+                f"{sc.trigger_rate_per_year} gives up to {over[worst]:g} triggers a year ({worst}; {len(over)} "
+                f"countries over the limit); {limit}"]
+    return [f"scenario.sites.{name}.trigger_multiplier = {sc.sites[name].trigger_multiplier} with "
+            f"scenario.trigger_rate_per_year = {sc.trigger_rate_per_year} gives {rate:g} triggers a year; {limit}"
+            for name, rate in over.items()]
 
 
 def world_problems(cfg: RunConfig, policy_fields: dict) -> list[str]:

@@ -52,6 +52,18 @@ def test_bad_borders_are_named():
         run(make_config(**{"scenario__borders": [["A", "Z"]]}))
 
 
+def test_more_than_one_rare_event_a_day_is_refused_per_site():
+    """A site's triggers (the scenario's rate x its multiplier) and preference shifts share one uniform a day: more
+    than 365 a year between them is refused, naming the site's field, its value and the limit."""
+    with pytest.raises(ConfigError, match=r"scenario.sites.B.trigger_multiplier = 8.0 with "
+                                          r"scenario.trigger_rate_per_year = 50.0 gives 400 triggers a year; .* at "
+                                          r"most 365 a year") as err:
+        run(make_config("scenario.sites.B.trigger_multiplier=8", "scenario.trigger_rate_per_year=50"))
+    assert len(err.value.problems) == 1  # A and C at 50 a year are within the limit
+    run(make_config("scenario.sites.B.trigger_multiplier=7", "scenario.trigger_rate_per_year=50",
+                    "replicates=10", "horizon_days=5", "counterfactual.enabled=false"))  # 350 + 0.5: allowed
+
+
 def test_cli_out_of_range_exits_cleanly_before_simulating(tmp_path):
     proc, out = pdsim(tmp_path, "policy.flexibility=1.7")
     assert proc.returncode == 2

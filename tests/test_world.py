@@ -108,8 +108,10 @@ def test_a_history_of_conflict_brings_triggers_more_often():
     assert max(history.values()) > 0.5 and min(history.values()) == 0.0
     plain = configure("scenario=world", "scenario.world.trigger_history=0")
     assert {s.trigger_multiplier for s in plain.scenario.sites.values()} == {1.0}
-    with pytest.raises(ConfigError, match=r"trigger_multiplier = .* more than one rare event a day"):
+    with pytest.raises(ConfigError, match=r"trigger_history = 50.* up to 974.545 triggers a year \(Myanmar \(Burma\); "
+                                          r"15 countries over the limit\).* more than one rare event a day") as err:
         validate(configure("scenario=world", "scenario.world.trigger_history=50", "scenario.trigger_rate_per_year=20"))
+    assert len(err.value.problems) == 1  # once, naming the world's coefficient, not once per country
 
 
 def test_sparse_spillover_equals_the_sum_over_neighbours(world):
