@@ -120,8 +120,10 @@ class Party(mesa.Agent):
             # parties heed outsiders' carrots as little as their sticks: the pull is discounted alike.
             carrots = (d.moral_hazard * FLOAT(m.policy.financial_incentives)) * m.engaged[:, None, :]
             z += np.divide(carrots, heed, out=q)
-            # Coercion provokes the opposition's hard-liners (spoilers).
-            z[:, 1, :] += d.coercion_backlash * m.coerced
+            # Coercion provokes the opposition's hard-liners (spoilers). Nowhere coerced (below the coercive rung,
+            # the usual case), the term is an exact zero: skipped.
+            if m.coerced.any():
+                z[:, 1, :] += d.coercion_backlash * m.coerced
         cut = d.party_threshold if m.deadlock is None else d.party_threshold + m.deadlock
         np.subtract(z > cut, z < -cut, out=m.moves, dtype=np.int8)
 
