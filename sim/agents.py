@@ -107,12 +107,15 @@ class Party(mesa.Agent):
         z -= t[:, None, :]
         np.multiply(m.phase >= 3, d.weight_fighting, out=t)
         z += t[:, None, :]
-        pressure = m.pressure[:, None, :]
-        if m.side_factor is not None:  # a biased mediator (Kydd 2003 vs Rauchhaus 2006)
-            pressure = pressure * m.side_factor
-        heed = m.hardening + 1.0  # hardened parties heed outsiders less
-        q = np.divide(pressure, heed)
-        z -= q
+        # Third parties' pressure. Where nobody presses anywhere (the twin), pressure / heed is an exact +0 in every
+        # cell (heed >= 1), and z - 0 is z: skipped.
+        if m.policy.intervene or m.pressure.any():  # (heed and q are used below only when intervening)
+            pressure = m.pressure[:, None, :]
+            if m.side_factor is not None:  # a biased mediator (Kydd 2003 vs Rauchhaus 2006)
+                pressure = pressure * m.side_factor
+            heed = m.hardening + 1.0  # hardened parties heed outsiders less
+            q = np.divide(pressure, heed)
+            z -= q
         logit *= d.party_noise
         z += logit
         if m.policy.intervene:

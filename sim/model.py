@@ -804,17 +804,21 @@ def bucket_ranks(values: np.ndarray, bits: np.ndarray, ranks: np.ndarray) -> np.
     bucket = bits >> 19
     counts = np.bincount(bucket)
     end = np.cumsum(counts)  # ranks below the end of each bucket
-    held = np.searchsorted(end, ranks, side="right")  # the bucket holding each rank (ascending, as the ranks)
-    # The values of the buckets needed, gathered in one pass (not one mask per rank): the buckets order as the values
-    # do, so a rank's place among them is its rank less the values of the buckets below it that were left out.
-    needed = np.unique(held)
+    held = np.searchsorted(end, ranks, side="right").tolist()  # the bucket holding each rank
+    needed = sorted(set(held))
+    # The values of the buckets needed, gathered in one pass (not one mask per rank). The buckets order as the values
+    # do, so among the gathered values a rank's place is its rank less the values of the buckets left out below it.
     wanted = np.zeros(counts.size, dtype=bool)
     wanted[needed] = True
     sel = values[wanted.take(bucket)]
-    kept_below = np.cumsum(counts.take(needed)) - counts.take(needed)  # values of needed buckets below each
-    place = ranks - (end.take(held) - counts.take(held)) + kept_below[np.searchsorted(needed, held)]
+    shift, kept = {}, 0
+    for b in needed:
+        n = int(counts[b])
+        shift[b] = kept - (int(end[b]) - n)
+        kept += n
+    place = [r + shift[b] for r, b in zip(ranks.tolist(), held, strict=True)]
     sel.partition(place)
-    return sel.take(place)
+    return sel[place]
 
 
 #: The per-day aggregates the DataCollector records (tension over the region's highest site).
