@@ -107,12 +107,15 @@ class Party(mesa.Agent):
         z -= t[:, None, :]
         np.multiply(m.phase >= 3, d.weight_fighting, out=t)
         z += t[:, None, :]
-        pressure = m.pressure[:, None, :]
-        if m.side_factor is not None:  # a biased mediator (Kydd 2003 vs Rauchhaus 2006)
-            pressure = pressure * m.side_factor
-        heed = m.hardening + 1.0  # hardened parties heed outsiders less
-        q = np.divide(pressure, heed)
-        z -= q
+        # Third parties' pressure. Where nobody presses anywhere (the twin), pressure / heed is an exact +0 in every
+        # cell (heed >= 1), and z - 0 is z: skipped.
+        if m.policy.intervene or m.pressure.any():  # (heed and q are used below only when intervening)
+            pressure = m.pressure[:, None, :]
+            if m.side_factor is not None:  # a biased mediator (Kydd 2003 vs Rauchhaus 2006)
+                pressure = pressure * m.side_factor
+            heed = m.hardening + 1.0  # hardened parties heed outsiders less
+            q = np.divide(pressure, heed)
+            z -= q
         logit *= d.party_noise
         z += logit
         if m.policy.intervene:
@@ -120,10 +123,14 @@ class Party(mesa.Agent):
             # parties heed outsiders' carrots as little as their sticks: the pull is discounted alike.
             carrots = (d.moral_hazard * FLOAT(m.policy.financial_incentives)) * m.engaged[:, None, :]
             z += np.divide(carrots, heed, out=q)
-            # Coercion provokes the opposition's hard-liners (spoilers).
-            z[:, 1, :] += d.coercion_backlash * m.coerced
+            # Coercion provokes the opposition's hard-liners (spoilers). Nowhere coerced (below the coercive rung,
+            # the usual case), the term is an exact zero: skipped.
+            if m.coerced.any():
+                z[:, 1, :] += d.coercion_backlash * m.coerced
         cut = d.party_threshold if m.deadlock is None else d.party_threshold + m.deadlock
-        np.subtract(z > cut, z < -cut, out=m.moves, dtype=np.int8)
+        # +1 above the cut, then -1 below minus the cut, straight into the int8 moves (no casts of boolean blocks).
+        np.greater(z, cut, out=m.moves.view(bool))
+        m.moves -= np.less(z, -cut).view(np.int8)
 
     @staticmethod
     def harden(model: PreventiveDiplomacyModel, in_crisis, bloodshed: np.ndarray, stable) -> None:
@@ -390,28 +397,31 @@ class Envoys:
 
 class Agenda:
     """A responder's dated transitions (first step, next rung, envoy ready, wind-down): for each kind, the (day,
-    cell, epoch) of every entry in the order they were scheduled, as flat arrays. A day's due cells are one
-    comparison away whatever the spread of the days (a dictionary keyed by day cost a Python step per distinct
-    day of every batch: funding delays spread a day's envoy requests over dozens of days). ``pop`` returns them
-    in the order scheduled; an entry whose day has passed unpopped (scheduled for a day after its kind was
-    taken that day) never comes due. Batches scheduled since the last ``pop`` wait in a list until then."""
+    cell, epoch) of every entry in the order they were scheduled, as the rows of one int64 block. A day's due
+    cells are one comparison away whatever the spread of the days (a dictionary keyed by day cost a Python step per
+    distinct day of every batch: funding delays spread a day's envoy requests over dozens of days). ``pop``
+    returns them in the order scheduled; an entry whose day has passed unpopped (scheduled for a day after its kind
+    was taken that day) never comes due. Batches scheduled since the last ``pop`` wait in a list until then.
+
+    One (3, n) block rather than three arrays: a few hundred entries are pending on a typical day, so the cost is
+    the number of NumPy calls (joining, comparing, gathering), which the block divides by three."""
 
     def __init__(self):
-        self._entries: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._new: dict[str, list[tuple]] = {}  # batches scheduled since the last pop, joined at the next
+        self._entries: dict[str, np.ndarray] = {}
+        self._new: dict[str, list[np.ndarray]] = {}  # batches scheduled since the last pop, joined at the next
 
     def add(self, kind: str, days: np.ndarray | int, cells: np.ndarray, epochs: np.ndarray) -> None:
         if cells.size:
-            self._new.setdefault(kind, []).append((days, cells, epochs))
+            batch = np.empty((3, cells.size), dtype=np.int64)
+            batch[0], batch[1], batch[2] = days, cells, epochs
+            self._new.setdefault(kind, []).append(batch)
 
-    def _joined(self, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    def _joined(self, kind: str) -> np.ndarray | None:
         entries, new = self._entries.get(kind), self._new.pop(kind, None)
         if new:
-            old = [] if entries is None else [entries]
-            days = [e[0] for e in old] + [np.full(c.size, d, dtype=np.int64) if np.isscalar(d) else d
-                                          for d, c, _ in new]
-            entries = self._entries[kind] = (np.concatenate(days), np.concatenate([e[1] for e in old + new]),
-                                             np.concatenate([e[2] for e in old + new]))
+            if entries is not None:
+                new.insert(0, entries)
+            entries = self._entries[kind] = new[0] if len(new) == 1 else np.concatenate(new, axis=1)
         return entries
 
     def pop(self, kind: str, day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -419,22 +429,19 @@ class Agenda:
         entries = self._joined(kind)
         if entries is None:
             return _NO_CELLS, _NO_CELLS
-        days, cells, epochs = entries
-        # Positions, then two gathers: half the cost of masking both arrays (each mask counts and copies anew).
-        hit = (days == day).nonzero()[0]
+        # Positions, then one gather: cheaper than masking (each mask counts and copies anew).
+        hit = (entries[0] == day).nonzero()[0]
         if not hit.size:
             return _NO_CELLS, _NO_CELLS
         if day % 8 == 0:  # now and then, drop the entries whose day has come (their number, not their order, changes)
-            later = days > day
-            self._entries[kind] = days[later], cells[later], epochs[later]
-        return cells.take(hit), epochs.take(hit)
+            self._entries[kind] = entries[:, entries[0] > day]
+        cells, epochs = entries[1:].take(hit, axis=1)
+        return cells, epochs
 
     def cancel(self, kind: str, cells: np.ndarray) -> None:
         """Take ``kind`` off at ``cells``, whatever day it was due."""
         if (entries := self._joined(kind)) is not None:
-            days, at, epochs = entries
-            keep = ~np.isin(at, cells)
-            self._entries[kind] = days[keep], at[keep], epochs[keep]
+            self._entries[kind] = entries[:, ~np.isin(entries[1], cells)]
 
 
 class Responder(mesa.Agent):

@@ -56,6 +56,10 @@ MAX_WAR_COST_WEIGHT = 1e30
 class PreventiveDiplomacyModel(mesa.Model):
     """Conflict parties, observers, mediators, the UN and a regional organisation in R worlds."""
 
+    #: (day, flat cells in fighting) as ``update_tension`` left them: ``end_or_fall_back`` takes them on that day
+    #: (nothing between the two changes a phase) instead of finding them again.
+    _fighting: tuple[int, np.ndarray | None] = (-1, None)
+
     def __init__(self, config: RunConfig, replicates: int | None = None, seed: int | None = None,
                  streams: RandomStreams | None = None, initial: dict[str, np.ndarray] | None = None,
                  policies: list | None = None):
@@ -205,7 +209,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.year_waiting_days = np.zeros((n_years, R), dtype=np.int32)
 
         self.aggregates: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = DailyAggregates(
             model_reporters={name: _aggregate(name) for name in AGGREGATES}
         )
         armed = self.phase >= 3
@@ -396,6 +400,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         # War leaves a trace: the conflict trap raises later risk (§29). Wars are among the cells in fighting.
         self.war_history.reshape(-1)[fighting[self.phase.reshape(-1)[fighting] >= 4]] = True
         self.count_fighting(old, fighting, onset)
+        self._fighting = self.day, fighting  # the life cycle's cells today (end_or_fall_back): phases hold until then
 
     def break_out(self, onset: np.ndarray) -> None:
         """Conventional conflicts (``draw_kind``) break out as wars: at the flat cells where armed conflict breaks
@@ -458,7 +463,9 @@ class PreventiveDiplomacyModel(mesa.Model):
         is ripe, Zartman) and so does third parties' pressure (mediation brings agreements, Bercovitch 1996). One keyed
         uniform per site-day of an episode decides, addressed by (world, site, episode, day of episode):
         a policy that delays a war meets the same luck later."""
-        cells = np.flatnonzero(self.phase >= 3)
+        day, cells = self._fighting
+        if day != self.day:  # not after today's update_tension (a test's call): found afresh
+            cells = np.flatnonzero(self.phase >= 3)
         if not cells.size:
             return
         d = self.dyn
@@ -821,16 +828,23 @@ def bucket_ranks(values: np.ndarray, bits: np.ndarray, ranks: np.ndarray) -> np.
     rank, and only those few buckets are partitioned. The same values as a partition of the whole array, at
     half its cost on 10,000 worlds (a day's quantiles took as long as a day's tension update)."""
     bucket = bits >> 19
-    end = np.cumsum(np.bincount(bucket))  # ranks below the end of each bucket
-    out = np.empty(ranks.size, dtype=values.dtype)
-    last, sel, start = -1, values[:0], 0
-    for j, (r, b) in enumerate(zip(ranks.tolist(), np.searchsorted(end, ranks, side="right").tolist(), strict=True)):
-        if b != last:
-            last, sel = b, values[bucket == b]
-            start = int(end[b]) - sel.size
-            sel.partition(sorted({x - start for x in ranks.tolist() if start <= x < start + sel.size}))
-        out[j] = sel[r - start]
-    return out
+    counts = np.bincount(bucket)
+    end = np.cumsum(counts)  # ranks below the end of each bucket
+    held = np.searchsorted(end, ranks, side="right").tolist()  # the bucket holding each rank
+    needed = sorted(set(held))
+    # The values of the buckets needed, gathered in one pass (not one mask per rank). The buckets order as the values
+    # do, so among the gathered values a rank's place is its rank less the values of the buckets left out below it.
+    wanted = np.zeros(counts.size, dtype=bool)
+    wanted[needed] = True
+    sel = values[wanted.take(bucket)]
+    shift, kept = {}, 0
+    for b in needed:
+        n = int(counts[b])
+        shift[b] = kept - (int(end[b]) - n)
+        kept += n
+    place = [r + shift[b] for r, b in zip(ranks.tolist(), held, strict=True)]
+    sel.partition(place)
+    return sel[place]
 
 
 #: The per-day aggregates the DataCollector records (tension over the region's highest site).
@@ -841,3 +855,18 @@ AGGREGATES = ("day", "tension_mean", *(f"tension_q{int(q * 100):02d}" for q in Q
 
 def _aggregate(name: str):
     return lambda m: m.aggregates[name]
+
+
+class DailyAggregates(mesa.DataCollector):
+    """Mesa's DataCollector for the per-day aggregates, which ``measure`` has already computed as Python numbers:
+    ``collect`` appends them as they are. Mesa's own deep-copies every reported value (a guard against mutable
+    reports that these immutable numbers do not need), which cost more than the day's bookkeeping around it."""
+
+    def collect(self, model):
+        if getattr(model, "aggregates", None) is None or self.agent_reporters or self.agenttype_reporters:
+            return super().collect(model)
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        aggregates = model.aggregates
+        for var, values in self.model_vars.items():
+            values.append(aggregates[var])

@@ -190,8 +190,10 @@ class RandomStreams:
         the very float32 values computed from ``parties(day)``, without a log (and four passes) a day."""
         self._daily(day)
         words = self._a.view(np.uint16).reshape(self.n_sites, self.n_worlds, 4)
-        # The strided words copied to a contiguous block first: a lookup through them directly costs 1.6 times as much.
-        return _LOGIT16.take(np.ascontiguousarray(np.moveaxis(words[..., 2:4], -1, 1)))
+        # mode="wrap": a 16-bit word is always a valid index of the 65,536-entry table, so wrapping never changes one.
+        # Without the default mode's bounds checks the lookup through the strided words measured 0.7 times the cost
+        # of the contiguous copy and checked lookup before (60 against 86 us a day at R = 10,000).
+        return _LOGIT16.take(np.moveaxis(words[..., 2:4], -1, 1), mode="wrap")
 
     def tension(self, day: int) -> np.ndarray:
         """(site, world) uniforms from 16 bits: the day's tension noise."""

@@ -197,3 +197,23 @@ def test_adding_envoys_does_not_shift_the_others_draws():
     large = PreventiveDiplomacyModel(make_config("replicates=50", "policy.roster_size=5"))
     for a, b in zip(small.un.mediators, large.un.mediators[:2], strict=True):
         np.testing.assert_array_equal(a.skill, b.skill)
+
+
+def test_the_daily_quantiles_are_those_of_a_full_sort():
+    """The day's tension quantiles (sim.model.quantiles: a histogram of the float32 bits, then a partition of the few
+    buckets holding the ranks) are the values a full sort puts at those ranks: on tied, zero-heavy and spread-out
+    values, with ranks sharing a bucket or each in its own."""
+    from sim.model import QUANTILES, quantiles
+
+    rng = np.random.default_rng(4)
+    for trial in range(60):
+        n = int(rng.integers(4096, 20_000))
+        v = (rng.random(n) * [5.0, 1e-3, 4.0][trial % 3]).astype(np.float32)
+        if trial % 4 == 1:
+            v[: n // 2] = v[0]  # many ties
+        if trial % 4 == 2:
+            v[: n // 3] = 0.0  # calm worlds at exactly zero
+        if trial % 4 == 3:
+            v = np.round(v, 1)  # a few distinct values only
+        ranks = np.minimum((np.asarray(QUANTILES) * n).astype(int), n - 1)
+        np.testing.assert_array_equal(quantiles(v), np.sort(v)[ranks])
