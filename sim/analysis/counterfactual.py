@@ -193,16 +193,20 @@ def sweep_table(df: pd.DataFrame) -> pd.DataFrame:
 def sweep_figure(df: pd.DataFrame, x: str, groups: list[str], path: str | Path, title: str = "") -> list[Path]:
     """Against the swept lever: prevented (net) and induced per 100 crises; cost per escalation prevented
     beside the war cost averted per escalation prevented. Lines: levels of the first other lever (the
-    rest held at their middle level)."""
-    from sim.analysis.curves import _fixed_others, _provenance, _thin, _xpos, levels
+    rest held at their middle level); every line is labelled at its end with its level and what it shows."""
+    from sim.analysis.curves import LABEL_X, _fixed_others, _provenance, _thin, _xpos, direct_label, fit_margins, levels
 
     line_key = groups[0] if groups else None
     data, held = _fixed_others(df, groups[1:])
     table = sweep_table(data)
     xall, cats = _xpos(data, x)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.2))
+    # Constrained layout leaves room for the tick labels, the titles and the end labels right of each panel.
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.4), layout="constrained", dpi=style.SAVE_DPI)
     line_levels = _thin(levels(data, line_key), 4) if line_key else [None]
-    ends: dict[Any, list] = {ax: [], ax2: []}
+    ends: dict[Any, list] = {ax: [], ax2: []}  # per panel: (x, y, label, colour) of each line's end
+    # (panel, column, line style, what the line shows: its label's words after the level)
+    series = ((ax, "net", "-", "net prevented"), (ax, "induced", ":", "induced"),
+              (ax2, "cost_per_prevented", "-", "diplomacy"), (ax2, "war_averted_per_prevented", "--", "war averted"))
     for i, level in enumerate(line_levels):
         mask = np.ones(len(data), bool) if line_key is None else (data[f"param.{line_key}"] == level).to_numpy()
         order = np.argsort(xall[mask], kind="stable")
@@ -210,42 +214,50 @@ def sweep_figure(df: pd.DataFrame, x: str, groups: list[str], path: str | Path, 
         t = table[mask].iloc[order]
         st = style.series_style(i)
         tag = "" if line_key is None else style.value_text(line_key, level)
-        ax.plot(xs, t["net"], color=st["color"], ls="-", marker=st["marker"], ms=3.5, lw=1.6)
         ax.fill_between(xs, t["net_low"], t["net_high"], color=st["color"], alpha=0.15, lw=0)
-        ends[ax].append((xs[-1], float(t["net"].iloc[-1]), tag, st["color"]))
-        if "induced" in t:
-            ax.plot(xs, t["induced"], color=st["color"], ls=":", marker=st["marker"], mfc="white", ms=3.5, lw=1.2)
-        if "cost_per_prevented" in t:
-            ax2.plot(xs, t["cost_per_prevented"] / 1e6, color=st["color"], ls="-", marker=st["marker"], ms=3.5)
-            ends[ax2].append((xs[-1], float(t["cost_per_prevented"].iloc[-1]) / 1e6, tag, st["color"]))
-        if "war_averted_per_prevented" in t:
-            ax2.plot(xs, t["war_averted_per_prevented"] / 1e6, color=st["color"], ls="--", marker=st["marker"],
-                     mfc="white", ms=3.5)
-    if line_key is not None:
-        for a, items in ends.items():
-            items = [e for e in items if np.isfinite(e[1]) and e[1] > (0 if a is ax2 else -np.inf)]
-            if not items:
+        for a, col, ls, what in series:
+            if col not in t:
                 continue
-            ys = [np.log10(e[1]) if a is ax2 else e[1] for e in items]
-            lo, hi = (min(ys), max(ys)) if a is ax2 else a.get_ylim()
-            placed = style.spread_labels(ys, 0.06 * max(hi - lo, 0.5 if a is ax2 else 1e-9))
-            for (ex, _, tag, colour), y in zip(items, placed, strict=True):
-                a.annotate(tag, (ex, 10 ** y if a is ax2 else y), xytext=(5, 0), textcoords="offset points",
-                           color=colour, fontsize=7.5, va="center", annotation_clip=False)
-            a.annotate(f"{style.name(line_key)}:", (1.0, 1.0), xycoords="axes fraction", fontsize=7.5,
-                       ha="left", va="bottom", color="#333333")
+            ys = t[col].to_numpy(dtype=float) / (1e6 if a is ax2 else 1)
+            solid = ls == "-"
+            a.plot(xs, ys, color=st["color"], ls=ls, marker=st["marker"], mfc=st["color"] if solid else "white",
+                   ms=3.5, lw=1.6 if solid else 1.2)
+            ok = np.isfinite(ys) & ((ys > 0) if a is ax2 else True)  # a log axis has no place for <= 0
+            if ok.any():
+                last = np.flatnonzero(ok)[-1]
+                ends[a].append((xs[last], ys[last], f"{tag} {what}".strip(), st["color"]))
     ax.axhline(0, color="black", lw=0.7)
     ax.set_ylabel("escalations per 100 crises\n(net prevented: 95 % paired interval)")
     ax2.set_yscale("log")
+    style.plain_log_axis(ax2.yaxis)
     ax2.set_ylabel("USD million per escalation prevented")
     for a in (ax, ax2):
         a.set_xlabel(style.label(x))
         if cats is not None:
             a.set_xticks(range(len(cats)), [style.value_text(x, v) for v in cats], rotation=20)
-    ax.set_title(f"Net prevented (solid, 95 % band) and induced (dotted)\nvs the {style.twin_phrase(table_twin(df))}",
+    ax.set_title(f"Net prevented (solid, 95 % band) and induced (dotted) vs the {style.twin_phrase(table_twin(df))}",
                  fontsize=9)
-    ax2.set_title("Diplomacy (solid) beside war cost averted (dashed)\nper escalation prevented, §8", fontsize=9)
-    fig.suptitle(title or f"Counterfactual evidence against {style.name(x)}", fontsize=10)
-    style.footer(fig, **_provenance(df), extra=f"{table_twin(df)}{held}")
-    fig.tight_layout(rect=(0, 0.06, 1, 1), w_pad=4)
+    ax2.set_title("Extra diplomacy (solid) beside war cost averted (dashed) per escalation prevented, §8",
+                  fontsize=9)
+    labelled = []  # (panel, [(annotation, y of its line's end)], heading)
+    for a, items in ends.items():
+        if not items:
+            continue
+        # The lever's name heads the labels, as a legend's title would (placed with them once laid out).
+        heading = a.text(LABEL_X, max(e[1] for e in items), f"{style.name(line_key)}:", fontsize=7.5, ha="left",
+                         va="center", color="#333333", transform=a.get_yaxis_transform()) if line_key else None
+        labelled.append((a, [(direct_label(a, ex, ey, text, colour), ey) for ex, ey, text, colour in items],
+                         heading))
+    heading = fig.suptitle(title or f"Counterfactual evidence against {style.name(x)}", fontsize=10)
+    foot = style.footer(fig, **_provenance(df), extra=f"{table_twin(df)}{held}")
+    fit_margins(fig, heading, foot)
+    style.keep_clear_of_edges(fig)
+    layout = fig.get_layout_engine()
+    layout.execute(fig)
+    for a in (ax, ax2):  # the panels' titles wrap to their panels' width (then the panels are laid out again)
+        style.wrap_to_width(a.title, a.bbox.width)
+    layout.execute(fig)
+    for a, labels, lever in labelled:
+        style.spread_in_panel(a, labels, LABEL_X, lever)
+    fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
     return style.save(fig, path)

@@ -107,7 +107,20 @@ def wrap_to_width(text, width_px: float) -> None:
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
-def save(fig, path: str | Path, dpi: int = 110) -> list[Path]:
+#: Resolution of the PNGs. A figure laid out to the edge of its page is laid out at this resolution: text is not
+#: exactly proportional to it (hinting), and a label that fit at 100 dpi was cut at 110.
+SAVE_DPI = 110
+
+
+def keep_clear_of_edges(fig, right: float = 0.99) -> None:
+    """Leave a sliver of page right of a constrained layout, for the PDF's text metrics, which differ a
+    little from the PNG's."""
+    engine = fig.get_layout_engine()
+    x0, y0, _, height = engine.get()["rect"]
+    engine.set(rect=(x0, y0, right - x0, height))
+
+
+def save(fig, path: str | Path, dpi: int = SAVE_DPI) -> list[Path]:
     """Write the figure as PNG and PDF (same stem); return both paths and close the figure."""
     path = Path(path).with_suffix(".png")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,3 +170,44 @@ def spread_labels(ys: list[float], min_gap: float, *, lo: float | None = None,
     for k, j in enumerate(order):
         placed[j] = min(placed[j], hi - (n - 1 - k) * gap)
     return placed
+
+
+def plain_log_axis(axis) -> None:
+    """Ticks of a log axis at 1, 2 and 5 of each decade, written as plain numbers ("20", "500", "1,000"):
+    matplotlib's default writes "6×10²", which a reader of a policy report has to decode."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def spread_in_panel(ax, labels: list, label_x: float, heading=None) -> None:
+    """Move a panel's end-of-line labels (annotations with their text at (``label_x`` axes widths, a y in
+    data units)) apart by one text height plus a little, within the panel's own height, each as near its
+    line's end as the others allow; a moved label shows its leader. ``heading`` (a text, e.g. the lever's
+    name) goes just above the top label. ``labels``: (annotation, y of its line's end).
+
+    Works in display pixels, so on a log axis as on a linear one; call it after the layout, when the
+    panel's size is known."""
+    if not labels:
+        return
+    from matplotlib.text import Text
+
+    renderer = ax.get_figure(root=True).canvas.get_renderer()
+    panel = ax.get_window_extent(renderer)
+    to_pixels = ax.transData.transform
+    from_pixels = ax.transData.inverted().transform
+    # the text's own extent: an annotation's would include its leader line
+    height = max(Text.get_window_extent(ann, renderer).height for ann, _ in labels)
+    gap = 1.15 * height
+    x0 = ax.get_xlim()[0]  # any x: only the y of a point is wanted
+    ends = [float(to_pixels((x0, y))[1]) for _, y in labels]
+    top = panel.y1 - height / 2 - (gap if heading is not None else 0)
+    placed = spread_labels(ends, gap, lo=panel.y0 + height / 2, hi=top)
+    for (ann, _), end, y in zip(labels, ends, placed, strict=True):
+        ann.xyann = (label_x, float(from_pixels((x0, y))[1]))
+        if ann.arrow_patch is not None:
+            ann.arrow_patch.set_visible(abs(y - end) > 0.3 * height)
+    if heading is not None:
+        heading.set_y(float(from_pixels((x0, max(placed) + gap))[1]))
