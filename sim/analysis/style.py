@@ -112,6 +112,15 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 SAVE_DPI = 110
 
 
+def fit_footer(fig, foot, right: float = 0.99) -> None:
+    """Wrap the footer to the figure's width and lay the panels out above it, clear of the page's right edge
+    by a sliver (``right``) for the PDF's text metrics (a constrained layout makes room for a suptitle, not
+    for free figure text)."""
+    wrap_to_width(foot, 0.98 * fig.bbox.width)
+    top_of_footer = foot.get_window_extent(fig.canvas.get_renderer()).y1 / fig.bbox.height
+    fig.get_layout_engine().set(rect=(0, top_of_footer + 0.005, right, 1 - top_of_footer - 0.005))
+
+
 def keep_clear_of_edges(fig, right: float = 0.99) -> None:
     """Leave a sliver of page right of a constrained layout, for the PDF's text metrics, which differ a
     little from the PNG's."""

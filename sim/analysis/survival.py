@@ -90,11 +90,15 @@ def survival_figure(groups: dict[str, Any], horizon: int, path: str | Path, *, p
     """Kaplan-Meier curves of several groups side by side (label -> escalation days per world), with
     their bands, the RMST of each in a table under the plot. ``reference`` (e.g. the no-intervention
     twin) is drawn in black, dotted."""
+    from sim.analysis.curves import LABEL_X, direct_label
+
     table = summarise(groups, horizon)
-    fig, ax = plt.subplots(figsize=(8, 4.6))
+    # Constrained layout leaves room right of the panel for the labels (was a fixed 16 % of the width: wasted
+    # with short labels, too little with long ones).
+    fig, ax = plt.subplots(figsize=(8, 4.6), layout="constrained", dpi=style.SAVE_DPI)
     lowest = 1.0
     i = 0
-    ends: list[tuple[float, str, str]] = []
+    ends: list[tuple[float, str, str]] = []  # (S at the horizon, label, colour) of each curve
     for lab, days in groups.items():
         f = kaplan_meier(days, horizon, lab)
         if lab == reference:
@@ -112,14 +116,19 @@ def survival_figure(groups: dict[str, Any], horizon: int, path: str | Path, *, p
     ax.set_xlim(0, horizon)
     bottom = max(0.0, lowest - 0.05 * (1 - lowest) - 0.01)
     ax.set_ylim(bottom, 1.005)
-    placed = style.spread_labels([e[0] for e in ends], 0.075 * (1.005 - bottom))
-    for (_, text, colour), y in zip(ends, placed, strict=True):
-        ax.annotate(text, (horizon, y), xytext=(5, 0), textcoords="offset points", color=colour, fontsize=7.5,
-                    va="center", annotation_clip=False)
+    # each label level with its curve at the horizon, moved apart after the layout (with a leader if moved)
+    labels = [(direct_label(ax, horizon, y, text, colour), y) for y, text, colour in ends]
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
     ax.set_xlabel("day")
     ax.set_ylabel("share of worlds not yet in armed conflict")
     ax.set_title(title or "Time to escalation: Kaplan–Meier, 95 % bands (worlds censored at the horizon)")
-    style.footer(fig, **(provenance or {}), extra=f"RMST: restricted mean days to escalation within {horizon} days")
-    fig.tight_layout(rect=(0, 0.06, 0.84, 1))
+    foot = style.footer(fig, **(provenance or {}),
+                        extra=f"RMST: restricted mean days to escalation within {horizon} days")
+    style.fit_footer(fig, foot)
+    layout = fig.get_layout_engine()
+    layout.execute(fig)
+    style.wrap_to_width(ax.title, ax.get_tightbbox().x1 - ax.bbox.x0)  # a long title stays over the panel
+    layout.execute(fig)
+    style.spread_in_panel(ax, labels, LABEL_X)
+    fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
     return style.save(fig, path), table
