@@ -102,6 +102,18 @@ def wrap_to_width(text, width_px: float) -> None:
     text.set_text("\n".join(lines))
 
 
+def wrap_title(ax) -> None:
+    """Wrap a panel's title to the room its panel takes, tick and axis labels included (a title is centred on
+    the plotting area, so the narrower side counts twice): it ran into the next panel's title."""
+    renderer = ax.get_figure(root=True).canvas.get_renderer()
+    title = ax.title
+    title.set_visible(False)  # the room without the title itself
+    room = ax.get_tightbbox(renderer)
+    title.set_visible(True)
+    centre = (ax.bbox.x0 + ax.bbox.x1) / 2
+    wrap_to_width(title, 2 * min(centre - room.x0, room.x1 - centre))
+
+
 # Saving a PDF subsets its fonts with fontTools, which logs every glyph at INFO: noise in a run's console (Hydra
 # shows INFO), so keep it to warnings.
 logging.getLogger("fontTools").setLevel(logging.WARNING)

@@ -127,7 +127,7 @@ def survival_figure(groups: dict[str, Any], horizon: int, path: str | Path, *, p
     style.fit_footer(fig, foot)
     layout = fig.get_layout_engine()
     layout.execute(fig)
-    style.wrap_to_width(ax.title, ax.get_tightbbox().x1 - ax.bbox.x0)  # a long title stays over the panel
+    style.wrap_title(ax)  # a long title stays over the panel
     layout.execute(fig)
     style.spread_in_panel(ax, labels, LABEL_X)
     fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)

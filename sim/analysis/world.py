@@ -24,6 +24,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim import patterns, world_stats
 from sim.analysis import style
+from sim.analysis.curves import LABEL_X, direct_label
 
 #: The decades of the onset panel: (label, suffix of the statistic and target).
 DECADES = (("1990s", "1990s"), ("2000s", "2000s"))
@@ -37,7 +38,8 @@ def _interval(value: float, low: float, high: float) -> tuple[float, float]:
     return max(lo, 0.0), max(hi, 0.0)
 
 
-def _per_year_panel(ax, series: pd.DataFrame, observed: pd.DataFrame) -> None:
+def _per_year_panel(ax, series: pd.DataFrame, observed: pd.DataFrame) -> list:
+    """The per-year panel; returns its end labels, (annotation, y of its line's end), to be spread."""
     ends: list[tuple[float, float, str, str]] = []  # (x, y, label, colour) of each line's right end
     for i, (measure, text) in enumerate((("countries_in_conflict", "in conflict"), ("countries_at_war", "at war"))):
         st = style.series_style(i)
@@ -52,13 +54,14 @@ def _per_year_panel(ax, series: pd.DataFrame, observed: pd.DataFrame) -> None:
             ends.append((float(obs["year"].iloc[-1]), float(obs[measure].iloc[-1]), f"UCDP: {text}",
                          style.REFERENCE))
     ax.set_ylim(bottom=0)
-    top = ax.get_ylim()[1]
-    for (x, _, text, colour), y in zip(ends, style.spread_labels([e[1] for e in ends], 0.05 * top), strict=True):
-        style.direct_label(ax, x, y, text, colour)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # each label level with its line's end; moved apart once the panel is laid out (world_figure)
+    labels = [(direct_label(ax, x, y, text, colour), y) for x, y, text, colour in ends]
+    # whole years at steps of 1, 2, 5 or 10 (MaxNLocator's default steps gave 1989, 1992, ... for 1990-2010)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set_xlabel("calendar year")
     ax.set_ylabel("countries")
     ax.set_title("Countries with an armed conflict per year: model mean and 90 % of worlds; UCDP dotted")
+    return labels
 
 
 def _onset_panel(ax, stats: dict, targets: dict) -> None:
@@ -82,14 +85,17 @@ def _onset_panel(ax, stats: dict, targets: dict) -> None:
                 errors[0].append(below)
                 errors[1].append(above)
             colour = st["color"] if source == "model" else style.REFERENCE
-            ax.errorbar(x + (k - 1.5) * width, values, yerr=errors, fmt=st["marker"] if source == "model" else "s",
+            # the record's points open and black, in their series' marker (both were open squares: the legend's
+            # two UCDP entries could not be told apart)
+            ax.errorbar(x + (k - 1.5) * width, values, yerr=errors, fmt=st["marker"],
                         color=colour, mfc=colour if source == "model" else "white", capsize=3, lw=1.2,
                         label=f"{source}: {text}")
             k += 1
     ax.set_xticks(x, [label for label, _ in DECADES])
     ax.set_ylabel("country onsets per decade")
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7, loc="upper right")
+    # under the panel, where no error bar reaches (in its upper right it sat beside the 1990s record's bar)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
     ax.set_title("Country onsets per decade (95 % intervals)")
 
 
@@ -103,15 +109,25 @@ def world_figure(table: pd.DataFrame, path: str | Path, *, start_year: int = wor
     stats = world_stats.world_statistics(table, start_year, waiting, before)
     observed = world_stats.observed_series() if observed is None else observed
     targets = patterns.load_targets() if targets is None else targets
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": (2.2, 1)})
-    _per_year_panel(left, series, observed)
+    # Constrained layout leaves room for the end labels between the panels and the legend under the right one.
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), width_ratios=(2.2, 1), layout="constrained",
+                                      dpi=style.SAVE_DPI)
+    labels = _per_year_panel(left, series, observed)
     _onset_panel(right, stats, targets)
-    if title:
-        fig.suptitle(title)
+    heading = fig.suptitle(title) if title else None
     worlds = int(table["world"].nunique())
     prov = {"scenario": "world", "replicates": worlds, **(provenance or {})}
-    style.footer(fig, **prov, extra="record: UCDP/PRIO ACD 21.1, type 3-4 conflicts counted by country")
-    fig.tight_layout(rect=(0, 0.07, 0.97, 1))
+    foot = style.footer(fig, **prov, extra="record: UCDP/PRIO ACD 21.1, type 3-4 conflicts counted by country")
+    if heading is not None:
+        style.wrap_to_width(heading, 0.96 * fig.bbox.width)
+    style.fit_footer(fig, foot)
+    layout = fig.get_layout_engine()
+    layout.execute(fig)
+    for ax in (left, right):  # the panels' titles wrap to their panels (then the panels are laid out again)
+        style.wrap_title(ax)
+    layout.execute(fig)
+    style.spread_in_panel(left, labels, LABEL_X)
+    fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
     return style.save(fig, path)
 
 
