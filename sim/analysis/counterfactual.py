@@ -105,7 +105,9 @@ def run_figure(run, path: str | Path) -> tuple[list[Path], dict[str, Any]]:
         raise ValueError("the run has no twin (twin_outcomes.parquet): counterfactual evidence needs one")
     ev = evidence(run.outcomes, run.twin, seed=int(run.summary.get("seed") or 0))
     twin = style.twin_label(run.twin_policy)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=(1.3, 1))
+    # Constrained layout: room for the bar labels and the cost panel's two-line tick labels (fit_footer: the footer)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=(1.3, 1), layout="constrained",
+                                  dpi=style.SAVE_DPI)
     bars = [("prevented", 0), ("induced", 1), ("net", 2)]
     for j, (outcome, name) in enumerate((("escalation", "armed conflict"), ("war", "war"))):
         for k, (what, i) in enumerate(bars):
@@ -129,9 +131,10 @@ def run_figure(run, path: str | Path) -> tuple[list[Path], dict[str, Any]]:
     c = ev["cost_per_escalation_prevented_usd"]
     w = ev["war_cost_averted_per_escalation_prevented_usd"]
     items = [("extra diplomacy\nper escalation prevented", c, 0), ("war cost averted\nper escalation prevented", w, 1)]
-    for k, (text, d, i) in enumerate(items):
+    for k, (_, d, i) in enumerate(items):
         if d["estimate"] is None or d["estimate"] <= 0:
-            ax2.text(0.02, k, f"{text.replace(chr(10), ' ')}: undefined (no net prevention)", fontsize=7.5,
+            # the row's tick label names it; the whole name again ran past the panel's right edge
+            ax2.text(0.02, k, "undefined (no net prevention)", fontsize=7.5,
                      transform=ax2.get_yaxis_transform(), va="center")
             continue
         st = style.series_style(i + 3)
@@ -144,17 +147,27 @@ def run_figure(run, path: str | Path) -> tuple[list[Path], dict[str, Any]]:
         ax2.annotate(f"USD {_musd(d['estimate'])} m", (d["estimate"] / 1e6, k), xytext=(4, 9),
                      textcoords="offset points", fontsize=7.5)
     ax2.set_yticks(range(2), [t for t, _, _ in items], fontsize=8)
-    ax2.invert_yaxis()
+    ax2.set_ylim(1.6, -0.6)  # both rows inside the panel even with no bar (an "undefined" sat on the x axis)
     positive = [d["estimate"] for _, d, _ in items if d["estimate"] and d["estimate"] > 0]
     if len(positive) == 2 and max(positive) / min(positive) > 20:
         ax2.set_xscale("log")
-    if positive:
-        ax2.set_xlim(right=max(positive) / 1e6 * (4 if ax2.get_xscale() == "log" else 1.3))
-    ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
+        style.plain_log_axis(ax2.xaxis)  # "200", not "2×10²"
+    else:
+        ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
+    if positive:  # room for the intervals' right ends too (the war cost's ran off the panel)
+        right = max([d["estimate"] for _, d, _ in items if d["estimate"] and d["estimate"] > 0]
+                    + [d["ci_high"] for _, d, _ in items if d["estimate"] and d["estimate"] > 0 and d["ci_high"]])
+        ax2.set_xlim(right=right / 1e6 * (2 if ax2.get_xscale() == "log" else 1.12))
     ax2.set_xlabel("USD million (95 % interval, paired bootstrap)")
     ax2.set_title("What prevention costs beside the war it avoids (§8)", fontsize=9)
-    style.footer(fig, **run.provenance(), extra=twin)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    foot = style.footer(fig, **run.provenance(), extra=twin)
+    style.fit_footer(fig, foot)
+    layout = fig.get_layout_engine()
+    layout.execute(fig)
+    for a in (ax, ax2):  # long titles wrap to their panels (then the panels are laid out again)
+        style.wrap_title(a)
+    layout.execute(fig)
+    fig.set_layout_engine("none")
     return style.save(fig, path), ev
 
 
