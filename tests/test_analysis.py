@@ -298,6 +298,170 @@ def test_labels_come_from_the_schema():
     assert style.twin_label({"warning_to_action_lag_days": 90}) == "twin: warning-to-action lag 90 days"
 
 
+
+# -- the counterfactual, survival and world figures: text inside, labels apart and by their lines ------------
+
+
+def assert_text_inside_and_apart(fig, renderer) -> None:
+    """Every text of the figure inside it (panels with their ticks, titles and end labels; the suptitle and the
+    footer), the free texts clear of the panels, and no two panel texts overlapping (tick labels aside)."""
+    from matplotlib.text import Text
+
+    page = fig.bbox
+    panels = [ax.get_tightbbox(renderer) for ax in fig.axes]
+    for box in panels:
+        assert inside(box, page), f"a panel's text leaves the figure: {box} not in {page}"
+    for text in fig.texts:
+        if not text.get_text():
+            continue
+        extent = text.get_window_extent(renderer)
+        assert inside(extent, page), f"{text.get_text()!r} is cut at the figure's edge"
+        assert not any(extent.overlaps(box) for box in panels), f"{text.get_text()!r} overlaps a panel"
+    words = [t for ax in fig.axes for t in (ax.title, *ax.texts) if t.get_visible() and t.get_text()]
+    boxes = [Text.get_window_extent(t, renderer) for t in words]  # the words, not the labels' leaders
+    for i, a in enumerate(boxes):
+        clash = [words[j].get_text() for j, b in enumerate(boxes[i + 1:], i + 1) if a.overlaps(b)]
+        assert not clash, f"{words[i].get_text()!r} overlaps {clash}"
+
+
+def assert_every_line_labelled(ax, renderer) -> None:
+    """Each drawn series (a line with markers) has an end label of its colour pointing at its last point, just
+    right of the panel and within its height; a label moved off its line's level shows its leader."""
+    from matplotlib.text import Text
+
+    labels = direct_labels(ax)
+    series = [line for line in ax.lines if line.get_marker() not in (None, "None", "")
+              and np.isfinite(line.get_xydata()[:, 1]).any()]
+    assert series and len(labels) == len(series), (len(labels), len(series))
+    panel = ax.get_window_extent(renderer)
+    for line in series:
+        xy = line.get_xydata()
+        last = xy[np.isfinite(xy[:, 1])][-1]
+        mine = [t for t in labels if t.get_color() == line.get_color() and np.allclose(t.xy, last, rtol=1e-9)]
+        assert mine, f"the line ending at {last} has no label"
+    for label in labels:
+        extent = Text.get_window_extent(label, renderer)
+        end = ax.transData.transform(label.xy)
+        assert panel.y0 <= (extent.y0 + extent.y1) / 2 <= panel.y1
+        assert 0 < extent.x0 - panel.x1 < 40
+        if abs((extent.y0 + extent.y1) / 2 - end[1]) > extent.height / 2:
+            assert label.arrow_patch is not None and label.arrow_patch.get_visible()
+
+
+PLAIN_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*(\.\d+)?$")
+
+
+def test_counterfactual_sweep_figure_reads_plainly(tmp_path):
+    """Plain-number ticks on the cost panel's log axis (not 2×10²), a label on every line (the dashed war cost
+    lines and the dotted induced ones had none), the lever's heading just above its labels, all text inside."""
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from sim.analysis import counterfactual
+
+    fig, renderer = drawn_figure(counterfactual.sweep_figure, sweep_table(), LAG, [PART, FLEX], tmp_path / "cf")
+    left, right = fig.axes
+    assert right.get_yscale() == "log"
+    lo, hi = right.get_ylim()
+    shown = [t.get_text() for t in right.yaxis.get_ticklabels(which="both")
+             if t.get_visible() and t.get_text() and lo <= t.get_position()[1] <= hi]
+    assert len(shown) >= 3 and all(PLAIN_NUMBER.match(t) for t in shown), shown
+    assert_text_inside_and_apart(fig, renderer)
+    for ax in (left, right):
+        assert_every_line_labelled(ax, renderer)
+        texts = [t.get_text() for t in direct_labels(ax)]
+        assert len(set(texts)) == len(texts)  # level and what the line shows: no two alike
+        heading = next(t for t in ax.texts if t.get_text() == "partnership:")
+        top = max((Text.get_window_extent(t, renderer) for t in direct_labels(ax)), key=lambda b: b.y1)
+        box = heading.get_window_extent(renderer)
+        assert 0 <= box.y0 - top.y1 < top.height and box.x0 > ax.get_window_extent(renderer).x1  # just above
+    assert {"0.1 war averted", "0.9 diplomacy"} <= {t.get_text() for t in direct_labels(right)}
+    assert {"0.1 induced", "0.9 net prevented"} <= {t.get_text() for t in direct_labels(left)}
+    plt.close("all")
+
+
+def test_counterfactual_run_figure_keeps_intervals_and_text_inside(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from sim.analysis import counterfactual
+
+    rng = np.random.default_rng(1)
+    n = 400
+    twin_esc = rng.random(n) < 0.3
+    esc = twin_esc & (rng.random(n) < 0.6)
+    twin = pd.DataFrame({"escalated": twin_esc, "war": twin_esc & (rng.random(n) < 0.3),
+                         "diplomacy_cost": np.zeros(n), "war_cost": np.where(twin_esc, 4e8, 0.0)})
+    policy = pd.DataFrame({"escalated": esc, "war": esc & (rng.random(n) < 0.3),
+                           "diplomacy_cost": np.full(n, 2e6), "war_cost": np.where(esc, 4e8, 0.0)})
+    run = SimpleNamespace(outcomes=policy, twin=twin, twin_policy={"intervene": False}, summary={"seed": 0},
+                          provenance=lambda: {"scenario": "generic", "replicates": n, "seed": 0})
+    (fig, renderer) = drawn_figure(lambda *a: counterfactual.run_figure(*a)[0], run, tmp_path / "cf")
+    assert_text_inside_and_apart(fig, renderer)
+    costs = fig.axes[1]
+    _, right = costs.get_xlim()
+    caps = [line.get_xydata()[:, 0].max() for line in costs.lines if len(line.get_xydata())]
+    assert caps and max(caps) <= right  # the intervals' right ends inside the panel
+    if costs.get_xscale() == "log":
+        shown = [t.get_text() for t in costs.xaxis.get_ticklabels(which="both") if t.get_visible() and t.get_text()]
+        assert all(PLAIN_NUMBER.match(t.replace(".", "", 1) if t.startswith("0.") else t) for t in shown), shown
+    plt.close("all")
+
+
+def test_survival_labels_apart_by_their_curves_and_inside(tmp_path):
+    """Three curves that end close together and a reference: the two-line labels touched before."""
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.survival import survival_figure
+
+    rng = np.random.default_rng(2)
+
+    def days(p: float) -> np.ndarray:
+        return np.where(rng.random(1000) < p, rng.integers(1, 365, 1000), np.nan)
+
+    groups = {"warning-to-action lag 0 days": days(0.30), "warning-to-action lag 30 days": days(0.34),
+              "warning-to-action lag 180 days": days(0.45), "twin: no intervention": days(0.46)}
+    fig, renderer = drawn_figure(lambda *a, **k: survival_figure(*a, **k)[0], groups, 365, tmp_path / "s",
+                                 provenance={"scenario": "generic", "replicates": 1000, "seed": 0},
+                                 reference="twin: no intervention",
+                                 title="Time to escalation (Kaplan–Meier, 95 % bands); partnership 0.5, "
+                                       "flexibility 0.5, and a lever with a long name held at its middle level")
+    assert_text_inside_and_apart(fig, renderer)
+    (ax,) = fig.axes
+    labels = direct_labels(ax)
+    assert len(labels) == 4
+    for label in labels:  # at the end of a step curve of its colour
+        assert any(line.get_color() == label.get_color() and np.isclose(line.get_xydata()[-1, 1], label.xy[1])
+                   for line in ax.lines)
+    plt.close("all")
+
+
+def test_world_figure_text_inside_and_labels_apart(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from sim.analysis import world
+    from sim.years import STATES
+
+    rng = np.random.default_rng(4)
+    codes = rng.choice(3, size=(6, 8, 21), p=(0.7, 0.2, 0.1))  # worlds x countries x years
+    table = pd.DataFrame([{"world": w, "site": f"C{s}", "year": y, "state": STATES[codes[w, s, y]], "days": 365}
+                          for w in range(6) for s in range(8) for y in range(21)])
+    table["state"] = pd.Categorical(table["state"], categories=list(STATES), ordered=True)
+    fig, renderer = drawn_figure(world.world_figure, table, tmp_path / "world.png")
+    assert_text_inside_and_apart(fig, renderer)
+    per_year, onsets = fig.axes
+    labels = direct_labels(per_year)
+    assert {t.get_text() for t in labels} == {"model: in conflict", "UCDP: in conflict", "model: at war",
+                                              "UCDP: at war"}
+    years = [int(t.get_text().replace("\N{MINUS SIGN}", "-")) for t in per_year.xaxis.get_ticklabels()
+             if t.get_text() and per_year.get_xlim()[0] <= t.get_position()[0] <= per_year.get_xlim()[1]]
+    assert years[0] == 1990 and all(y % 5 == 0 for y in years)  # not 1989, 1992, ...
+    handles, names = onsets.get_legend_handles_labels()
+    ucdp = [h.lines[0].get_marker() for h, n in zip(handles, names, strict=True) if n.startswith("UCDP")]
+    assert len(set(ucdp)) == 2  # the record's two series told apart in the legend
+    legend = onsets.get_legend().get_window_extent(renderer)
+    assert legend.y1 <= onsets.get_window_extent(renderer).y0  # under the panel, clear of the error bars
+    plt.close("all")
+
 # -- survival --------------------------------------------------------------------------------------------
 
 
