@@ -207,7 +207,7 @@ def sweep_figure(df: pd.DataFrame, x: str, groups: list[str], path: str | Path, 
     """Against the swept lever: prevented (net) and induced per 100 crises; cost per escalation prevented
     beside the war cost averted per escalation prevented. Lines: levels of the first other lever (the
     rest held at their middle level); every line is labelled at its end with its level and what it shows."""
-    from sim.analysis.curves import LABEL_X, _fixed_others, _provenance, _thin, _xpos, direct_label, fit_margins, levels
+    from sim.analysis.curves import LABEL_X, _fixed_others, _provenance, _thin, _xpos, fit_margins, levels
 
     line_key = groups[0] if groups else None
     data, held = _fixed_others(df, groups[1:])
@@ -239,7 +239,8 @@ def sweep_figure(df: pd.DataFrame, x: str, groups: list[str], path: str | Path, 
             if ok.any():
                 last = np.flatnonzero(ok)[-1]
                 ends[a].append((xs[last], ys[last], f"{tag} {what}".strip(), st["color"]))
-    ax.axhline(0, color="black", lw=0.7)
+    # under the lines, in grey: drawn over them in black it hid the induced lines, which often run along zero
+    ax.axhline(0, color="#777777", lw=0.7, zorder=1)
     ax.set_ylabel("escalations per 100 crises\n(net prevented: 95 % paired interval)")
     ax2.set_yscale("log")
     style.plain_log_axis(ax2.yaxis)
@@ -259,7 +260,8 @@ def sweep_figure(df: pd.DataFrame, x: str, groups: list[str], path: str | Path, 
         # The lever's name heads the labels, as a legend's title would (placed with them once laid out).
         heading = a.text(LABEL_X, max(e[1] for e in items), f"{style.name(line_key)}:", fontsize=7.5, ha="left",
                          va="center", color="#333333", transform=a.get_yaxis_transform()) if line_key else None
-        labelled.append((a, [(direct_label(a, ex, ey, text, colour), ey) for ex, ey, text, colour in items],
+        labelled.append((a, [(style.end_label(a, ex, ey, text, colour, LABEL_X), ey)
+                             for ex, ey, text, colour in items],
                          heading))
     heading = fig.suptitle(title or f"Counterfactual evidence against {style.name(x)}", fontsize=10)
     foot = style.footer(fig, **_provenance(df), extra=f"{table_twin(df)}{held}")

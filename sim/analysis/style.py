@@ -203,6 +203,18 @@ def plain_log_axis(axis) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
+def end_label(ax, x_end: float, y_end: float, text: str, colour: str, label_x: float):
+    """A line's label right of the panel (``label_x`` axes widths), level with the line's last point until
+    spread_in_panel moves it, with a thin leader from the text's left edge to that point, shown only if moved.
+    (From the left edge: a leader leaving the text's middle crossed the labels below it.)"""
+    ann = ax.annotate(text, (x_end, y_end), xytext=(label_x, y_end), textcoords=ax.get_yaxis_transform(),
+                      color=colour, fontsize=7.5, va="center", ha="left",
+                      arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6, "shrinkA": 1, "shrinkB": 2,
+                                  "relpos": (0.0, 0.5)})
+    ann.arrow_patch.set_visible(False)
+    return ann
+
+
 def spread_in_panel(ax, labels: list, label_x: float, heading=None) -> None:
     """Move a panel's end-of-line labels (annotations with their text at (``label_x`` axes widths, a y in
     data units)) apart by one text height plus a little, within the panel's own height, each as near its

@@ -90,7 +90,7 @@ def survival_figure(groups: dict[str, Any], horizon: int, path: str | Path, *, p
     """Kaplan-Meier curves of several groups side by side (label -> escalation days per world), with
     their bands, the RMST of each in a table under the plot. ``reference`` (e.g. the no-intervention
     twin) is drawn in black, dotted."""
-    from sim.analysis.curves import LABEL_X, direct_label
+    from sim.analysis.curves import LABEL_X
 
     table = summarise(groups, horizon)
     # Constrained layout leaves room right of the panel for the labels (was a fixed 16 % of the width: wasted
@@ -117,7 +117,7 @@ def survival_figure(groups: dict[str, Any], horizon: int, path: str | Path, *, p
     bottom = max(0.0, lowest - 0.05 * (1 - lowest) - 0.01)
     ax.set_ylim(bottom, 1.005)
     # each label level with its curve at the horizon, moved apart after the layout (with a leader if moved)
-    labels = [(direct_label(ax, horizon, y, text, colour), y) for y, text, colour in ends]
+    labels = [(style.end_label(ax, horizon, y, text, colour, LABEL_X), y) for y, text, colour in ends]
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
     ax.set_xlabel("day")
     ax.set_ylabel("share of worlds not yet in armed conflict")

@@ -24,7 +24,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim import patterns, world_stats
 from sim.analysis import style
-from sim.analysis.curves import LABEL_X, direct_label
+from sim.analysis.curves import LABEL_X
 
 #: The decades of the onset panel: (label, suffix of the statistic and target).
 DECADES = (("1990s", "1990s"), ("2000s", "2000s"))
@@ -55,7 +55,7 @@ def _per_year_panel(ax, series: pd.DataFrame, observed: pd.DataFrame) -> list:
                          style.REFERENCE))
     ax.set_ylim(bottom=0)
     # each label level with its line's end; moved apart once the panel is laid out (world_figure)
-    labels = [(direct_label(ax, x, y, text, colour), y) for x, y, text, colour in ends]
+    labels = [(style.end_label(ax, x, y, text, colour, LABEL_X), y) for x, y, text, colour in ends]
     # whole years at steps of 1, 2, 5 or 10 (MaxNLocator's default steps gave 1989, 1992, ... for 1990-2010)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set_xlabel("calendar year")
