@@ -122,8 +122,10 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
     ncol = len(panel_levels)
     # Constrained layout leaves room for everything the axes carry (tick labels, titles, the direct labels
     # outside the right edge) and for the suptitle; the footer gets its measured height below (fit_margins).
+    # Laid out at the resolution it is saved at: text does not scale exactly with dpi, and labels fitted at 100
+    # dpi were cut at the right edge of the 110 dpi PNG.
     fig, axes = plt.subplots(len(rows), ncol, figsize=(2.2 + 2.7 * ncol, 0.9 + 2.5 * len(rows)),
-                             sharex=True, sharey="row", squeeze=False, layout="constrained")
+                             sharex=True, sharey="row", squeeze=False, layout="constrained", dpi=style.SAVE_DPI)
     end_labels = []  # (axes, [(annotation, y of its line's end)], heading or None) of the labelled panels
     xall, cats = _xpos(data, x)
     for r, (_, ylabel, (est, lo, hi)) in enumerate(rows):
@@ -163,7 +165,7 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
                 lever = ax.text(LABEL_X, max(e[1] for e in ends), f"{style.name(line_key)}:",
                                 transform=ax.get_yaxis_transform(),
                                 fontsize=7.5, ha="left", va="center", color="#333333") if r == 0 else None
-                end_labels.append((ax, [(direct_label(ax, ex, ey, text, colour), ey)
+                end_labels.append((ax, [(style.end_label(ax, ex, ey, text, colour, LABEL_X), ey)
                                         for ex, ey, text, colour in ends], lever))
             if r == 0 and panel_key is not None:
                 ax.set_title(f"{style.name(panel_key)} {style.value_text(panel_key, plevel)}")
@@ -195,16 +197,6 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
 
 #: Where the direct labels sit, in axes widths: just right of the panel, where every line ends.
 LABEL_X = 1.03
-
-
-def direct_label(ax, x_end: float, y_end: float, text: str, colour: str):
-    """A line's label right of the panel, level with the line's last point (moved later by
-    spread_end_labels if labels collide), with a thin leader to that point, shown only if it has to move."""
-    ann = ax.annotate(text, (x_end, y_end), xytext=(LABEL_X, y_end), textcoords=ax.get_yaxis_transform(),
-                      color=colour, fontsize=7.5, va="center", ha="left",
-                      arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6, "shrinkA": 2, "shrinkB": 2})
-    ann.arrow_patch.set_visible(False)
-    return ann
 
 
 def spread_end_labels(ax, labels: list, lever=None) -> None:
@@ -272,7 +264,7 @@ def heatmap(df: pd.DataFrame, x: str, y: str, path: str | Path, *, outcome: str 
     # Constrained layout sizes the margins to the tick labels (a budget's "USD 100 m" is wider than "0.5")
     # and puts the colour bar beside the panels; fit_margins keeps the title and the footer inside.
     fig, axes = plt.subplots(1, len(panels), figsize=(width, 2.1 + 0.45 * len(ys)), squeeze=False,
-                             layout="constrained")
+                             layout="constrained", dpi=style.SAVE_DPI)  # laid out as saved (outcome_curves)
     vmax = float(np.nanmax(data[est]))
     cells = []
     image = None
