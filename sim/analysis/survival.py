@@ -119,7 +119,7 @@ def survival_figure(groups: dict[str, Any], horizon: int, path: str | Path, *, p
     # each label level with its curve at the horizon, moved apart after the layout (with a leader if moved)
     labels = [(style.end_label(ax, horizon, y, text, colour, LABEL_X), y) for y, text, colour in ends]
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
-    ax.set_xlabel("day")
+    ax.set_xlabel("days since the start of the run")
     ax.set_ylabel("share of worlds not yet in armed conflict")
     ax.set_title(title or "Time to escalation: Kaplan–Meier, 95 % bands (worlds censored at the horizon)")
     foot = style.footer(fig, **(provenance or {}),
