@@ -15,7 +15,6 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from sim.analysis import style
@@ -160,7 +159,7 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
                 percent_axis(ax, top)
             if ends and c == ncol - 1:  # labels on the last panel only: none in the gaps between panels
                 # The lever's name heads the first row's labels, as a legend's title would, placed with them
-                # (spread_end_labels) so that it never meets the panel's title; until then level with the top
+                # (style.spread_in_panel) so that it never meets the panel's title; until then level with the top
                 # line's end, inside the panel, so that the layout gives it no room above or below.
                 lever = ax.text(LABEL_X, max(e[1] for e in ends), f"{style.name(line_key)}:",
                                 transform=ax.get_yaxis_transform(),
@@ -190,7 +189,7 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
     if titles != [ax.title.get_text() for ax in axes[0]]:
         layout.execute(fig)  # taller titles, shorter panels
     for ax, labels, lever in end_labels:
-        spread_end_labels(ax, labels, lever)
+        style.spread_in_panel(ax, labels, LABEL_X, lever)
     fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
     return style.save(fig, path)
 
@@ -199,39 +198,11 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
 LABEL_X = 1.03
 
 
-def spread_end_labels(ax, labels: list, lever=None) -> None:
-    """Move a panel's direct labels apart (one text height plus a little) within the panel's own y range,
-    each as close to its line's end as the others allow; a moved label shows its leader line. ``lever``
-    (the line lever's name, first row only) goes just above the top label, room for it kept in the range.
-
-    Runs after the layout, when the panel's height in pixels, and so a text height in data units, is known."""
-    if not labels:
-        return
-    renderer = ax.get_figure(root=True).canvas.get_renderer()
-    y0, y1 = ax.get_ylim()
-    per_pixel = (y1 - y0) / ax.bbox.height
-    # Text's own extent: an annotation's would include its leader line
-    height = max(Text.get_window_extent(ann, renderer).height for ann, _ in labels) * per_pixel
-    gap = 1.15 * height
-    ends = [y for _, y in labels]
-    top = y1 - height / 2 - (gap if lever is not None else 0)
-    placed = style.spread_labels(ends, gap, lo=y0 + height / 2, hi=top)
-    for (ann, y_end), y in zip(labels, placed, strict=True):
-        ann.xyann = (LABEL_X, y)
-        ann.arrow_patch.set_visible(abs(y - y_end) > 0.3 * height)
-    if lever is not None:
-        lever.set_y(max(placed) + gap)
-
-
 def fit_margins(fig, heading, foot) -> None:
     """Wrap the suptitle and the footer to the figure's width and keep the panels clear of the footer
     (constrained layout makes room for a suptitle, not for free figure text)."""
-    width = fig.bbox.width
-    style.wrap_to_width(heading, 0.96 * width)
-    style.wrap_to_width(foot, 0.98 * width)
-    renderer = fig.canvas.get_renderer()
-    top_of_footer = foot.get_window_extent(renderer).y1 / fig.bbox.height
-    fig.get_layout_engine().set(rect=(0, top_of_footer + 0.005, 1, 1 - top_of_footer - 0.005))
+    style.wrap_to_width(heading, 0.96 * fig.bbox.width)
+    style.fit_footer(fig, foot, right=1.0)
 
 
 def _provenance(df: pd.DataFrame) -> dict[str, Any]:

@@ -151,12 +151,6 @@ def save(fig, path: str | Path, dpi: int = SAVE_DPI) -> list[Path]:
     return [path, path.with_suffix(".pdf")]
 
 
-def direct_label(ax, x: float, y: float, text: str, colour: str, *, dy: float = 0.0) -> None:
-    """A series' name at its right end, instead of a legend."""
-    ax.annotate(text, (x, y), xytext=(4, dy), textcoords="offset points", color=colour, fontsize=7.5,
-                va="center", ha="left", annotation_clip=False)
-
-
 def spread_labels(ys: list[float], min_gap: float, *, lo: float | None = None,
                   hi: float | None = None) -> list[float]:
     """Positions for end-of-line labels at least ``min_gap`` apart and as close to ``ys`` as possible:
