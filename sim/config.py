@@ -21,6 +21,8 @@ from omegaconf import SI
 
 #: The ladder of tools from the mildest to the most forceful (§12–14, §42, §47).
 TOOLS = ("statement", "fact_finding", "envoy", "mission", "coercive")
+#: dynamics.infrastructure_halted_by -> the lowest phase in which no infrastructure for peace is built (None: none).
+INFRASTRUCTURE_HALT = {"war": 4, "armed_conflict": 3, "nothing": None}
 
 #: Names of the five phases; their lines sit at tension 1, 2, 3, 4 (a latent scale; assumption).
 PHASES = ("stable", "dispute", "crisis", "armed_conflict", "war")
@@ -154,11 +156,11 @@ class WorldConfig:
     countries: str = ""  # a CSV file name under configs/world/
     start_year: int = param(1990, unit="calendar year of day 1", lo=1946, hi=2100, source="UCDP/PRIO period")
     grievance_base: float = param(
-        1.26, unit="tension", lo=0.0, hi=5.0, plausible=(1.02, 1.52),
+        1.30, unit="tension", lo=0.0, hi=5.0, plausible=(1.02, 1.55),
         source="world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
     )
     grievance_history: float = param(
-        2.24, unit="tension at a history of conflict in every year", lo=0.0, hi=5.0, plausible=(1.33, 3.21),
+        1.83, unit="tension at a history of conflict in every year", lo=0.0, hi=5.0, plausible=(1.33, 2.84),
         source="§29 conflict trap; world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
     )
     #: How much more often triggering events (contested elections, coups, crackdowns) come to a country with a
@@ -167,8 +169,8 @@ class WorldConfig:
     #: below 1 % a year without recent violence, above 9 % with it; Hegre et al. 2013: conflict history feeds back
     #: into risk), beside the grievance it leaves.
     trigger_history: float = param(
-        2.71, unit="extra triggers per year at a history of conflict in every year, x the scenario's rate",
-        lo=0.0, hi=50.0, plausible=(0.175, 4.90),
+        1.27, unit="extra triggers per year at a history of conflict in every year, x the scenario's rate",
+        lo=0.0, hi=50.0, plausible=(0.173, 4.43),
         source="§29 conflict trap; Mueller; Hegre et al. 2013; world baseline fitted to UCDP/PRIO 1990-1999: "
         "docs/validation/WORLD_CALIBRATION.md",
     )
@@ -368,6 +370,13 @@ class DynamicsConfig:
         0.0005, unit="1/day while engaged", lo=0.0, hi=1.0, source="§56, §72: builds over years"
     )
     infrastructure_decay: float = param(0.0005, unit="1/day", lo=0.0, hi=1.0, source="assumption")
+    infrastructure_halted_by: str = param(
+        "armed_conflict", unit="phase in which engagement builds no infrastructure for peace",
+        choices=tuple(INFRASTRUCTURE_HALT),
+        source="Collier et al. 2003 (civil war is development in reverse); §56, §72: capacities built over years of "
+        "engagement; chosen over 'war' by the world's fit to the record (docs/WORLD.md); 'nothing': growth wherever "
+        "engaged, the rule before 30 Nov 2026",
+    )
     # Observers (§44-46).
     observer_noise_un: float = param(0.9, unit="tension s.d.", lo=0.0, hi=10.0, source="§44-46")
     observer_noise_regional: float = param(0.5, unit="tension s.d.", lo=0.0, hi=10.0, source="§46, §51")

@@ -33,7 +33,7 @@ from sim.agents import (
     UnitedNations,
 )
 from sim.alloc import keep_freed_memory
-from sim.config import RunConfig, uncertain_coefficients
+from sim.config import INFRASTRUCTURE_HALT, RunConfig, uncertain_coefficients
 from sim.events import EventKind, EventLog
 from sim.streams import (
     GRIEVANCE,
@@ -661,10 +661,14 @@ class PreventiveDiplomacyModel(mesa.Model):
             for r in self.responders:
                 mine = r.sustain_or_wind_down(calm, crisis)
                 engaged = mine if engaged is None else np.logical_or(engaged, mine, out=engaged)
-        # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72). Nowhere
-        # engaged (the twin), growth x 0 would add exact zeros: skipped.
+        # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72), but not while
+        # the country is fighting (dynamics.infrastructure_halted_by): armed conflict destroys institutions rather
+        # than building them (Collier et al. 2003).
+        # Nowhere engaged (the twin), growth x 0 would add exact zeros: skipped.
         if engaged is not None and engaged.any():
-            self.infrastructure += d.infrastructure_growth * engaged * (1.0 - self.infrastructure)
+            halt = INFRASTRUCTURE_HALT[d.infrastructure_halted_by]
+            building = engaged if halt is None else np.logical_and(engaged, self.phase < halt)
+            self.infrastructure += d.infrastructure_growth * building * (1.0 - self.infrastructure)
         self.infrastructure -= d.infrastructure_decay * self.infrastructure
         # Relapse: back into crisis after the critical moment had passed.
         self.resolved |= self.been_in_crisis & calm

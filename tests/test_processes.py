@@ -85,6 +85,26 @@ def test_infrastructure_for_peace_damps_shocks(infrastructure):
     np.testing.assert_allclose(m.tension[0] - before, expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize(("halted_by", "grows_at"), [("war", {0, 1, 2, 3}), ("armed_conflict", {0, 1, 2}),
+                                                   ("nothing", {0, 1, 2, 3, 4})])
+def test_engagement_builds_no_infrastructure_for_peace_at_war(halted_by, grows_at):
+    """Engagement at the envoy rung builds infrastructure for peace (§56, §72) except in the phases that
+    ``dynamics.infrastructure_halted_by`` names: by default not at war (Collier et al. 2003). The UN is engaged at
+    site A in every world, A's phase 0-4 by world; one day's growth must appear exactly where building goes on.
+    ``nothing`` (the rule before the halt) is the off arm: there it grows in every phase, war included."""
+    from sim.agents import ENVOY
+
+    m = model("replicates=5", f"dynamics.infrastructure_halted_by={halted_by}", "dynamics.infrastructure_decay=0")
+    m.tension[0] = 3.0  # in crisis: the engagement stays ACTIVE for the day
+    m.phase[0] = np.arange(5)
+    m.un.stage[0] = Stage.ACTIVE.value
+    m.un.rung[0] = ENVOY
+    before = m.infrastructure[0].copy()
+    m.sustain_or_wind_down()
+    grew = {int(w) for w in np.flatnonzero(m.infrastructure[0] > before)}
+    assert grew == grows_at, (halted_by, grew)
+
+
 # -- parties ---------------------------------------------------------------------------------------
 def test_pressure_makes_parties_conciliate():
     m = model("replicates=20000")
