@@ -14,7 +14,9 @@ world *with* the prevention it had. How: the machinery of sim.calibrate — diff
 evolution (fixed seed, Latin-hypercube start), one model run per generation with each parameter set a block of
 ``--block`` worlds that meet the same random numbers (``BlockStreams``: common random numbers), then the best set
 re-run over the whole period 1990-2010 with ``--confirm`` worlds. The 2000s (after the preset's reform of the
-levers) are not fitted: they are the out-of-sample check, reported beside the fit.
+levers) are not fitted: they are the out-of-sample check, reported beside the fit. An override that names a fitted
+coefficient holds it at that value and fits the others (``scenario.world.trigger_history=0``: the world without the
+trigger route, the off arm of the held-out test in tests/test_world.py).
 
 Writes ``world_calibration.csv`` (fitted values, plausible ranges, provenance), ``world_calibration_fit.csv`` (per
 target: observed, model, verdict) and ``WORLD_CALIBRATION.md`` into ``--out``.
@@ -49,6 +51,33 @@ from sim.world import country_grievance, country_trigger_multiplier, read_countr
 #: The world baseline's coefficients and their search ranges.
 PARAMETERS = (Parameter("grievance_base", 1.0, 2.2), Parameter("grievance_history", 0.0, 5.0),
               Parameter("trigger_history", 0.0, 10.0))
+
+
+def held_coefficients(overrides: tuple[str, ...]) -> dict[str, float]:
+    """The fitted coefficients an override holds fixed (``scenario.world.trigger_history=0``: the fit without the
+    trigger route, the off arm of tests/test_world.py's held-out test), by name; the others are searched."""
+    held = {}
+    for o in overrides:
+        key, _, value = o.partition("=")
+        name = key.lstrip("+").removeprefix("scenario.world.")
+        if key.lstrip("+").startswith("scenario.world.") and name in {p.name for p in PARAMETERS}:
+            try:
+                held[name] = float(value)
+            except ValueError:
+                raise UsageError(f"{key} = {value!r} is not a number: a fitted coefficient can be held at a "
+                                 "number only") from None
+    if len(held) == len(PARAMETERS):
+        raise UsageError("every fitted coefficient is held fixed: nothing is left to fit")
+    return held
+
+
+def full_sets(X: np.ndarray, held: dict[str, float]) -> np.ndarray:
+    """Parameter sets over the searched coefficients, widened to every coefficient of PARAMETERS (held ones at their
+    value), in the order of PARAMETERS."""
+    X = np.atleast_2d(X)
+    searched = iter(range(X.shape[1]))
+    cols = [np.full(X.shape[0], held[p.name]) if p.name in held else X[:, next(searched)] for p in PARAMETERS]
+    return np.column_stack(cols)
 #: The targets the distance sums over: the 1990s counted by country, and the annual transitions of the conflicts
 #: (UCDP/PRIO 1990-2019) as the world's conflicts make them (in the search, over the 1990s; in the confirmation run,
 #: over 1990-2010). Both are patterns the baseline must meet at once: counts alone let a world hold its countries in
@@ -110,13 +139,14 @@ def statistics(model, start_year: int, blocks: int = 1) -> list[dict]:
 
 
 def population_objective(block: int, seed: int, overrides: tuple[str, ...], targets: dict, tolerance: float,
-                         years: int = FIT_YEARS, names=FITTED):
+                         years: int = FIT_YEARS, names=FITTED, held: dict[str, float] | None = None):
     """objective(X) for ``fit(..., vectorised=True)``: one world run holds every parameter set of X as a block of
-    ``block`` worlds with the same random numbers; returns [(distance, stats)] per set."""
+    ``block`` worlds with the same random numbers; returns [(distance, stats)] per set. With ``held``, X holds
+    only the other coefficients."""
     from sim.model import PreventiveDiplomacyModel
 
     def objective(X):
-        X = np.atleast_2d(X)
+        X = full_sets(X, held or {})
         K = X.shape[0]
         config = world_config(K * block, years, seed, overrides)
         streams = BlockStreams(seed, len(config.scenario.sites), K * block, block)
@@ -202,7 +232,9 @@ def report(result: Fit, rows, provenance: dict, tolerance: float) -> str:
         f". The best set re-run with {provenance['confirm_replicates']} worlds over 1990-2010: that run is the fit "
         f"below (distance {result.best.distance:.2f} over the {len(FITTED)} fitted targets, tolerance {tolerance:g}). "
         f"Plausible range: every evaluated set within {result.cutoff:.2f} (chi-square 95 %, k = "
-        f"{len(result.parameters)}) of the best in the search ({result.accepted} sets).",
+        f"{len(result.parameters)}) of the best in the search ({result.accepted} sets)."
+        + (f" Overrides held fixed (a fitted coefficient named here is not searched): `{provenance['overrides']}`."
+           if provenance.get("overrides") else ""),
         "",
         "| coefficient | fitted | plausible range | searched |",
         "|---|---|---|---|",
@@ -241,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tolerance", type=float, default=patterns.TOLERANCE)
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--quiet", action="store_true")
-    ap.add_argument("overrides", nargs="*", help="config overrides held fixed, e.g. scenario.trigger_rate_per_year=1.2")
+    ap.add_argument("overrides", nargs="*", help="config overrides held fixed, e.g. "
+                    "scenario.trigger_rate_per_year=1.2; one naming a fitted coefficient "
+                    "(scenario.world.trigger_history=0) takes it out of the search")
     args = ap.parse_args(argv)
     try:
         check_ranges(("--block", args.block, 2, 100_000), ("--confirm", args.confirm, 2, 100_000),
@@ -251,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         if missing := [t for t in FITTED if t not in targets]:
             raise UsageError(f"the targets file lacks {', '.join(missing)}: run docs/validation/derive_targets.py")
         world_config(2, 1, args.seed, tuple(args.overrides))  # fail fast on a bad override
+        held = held_coefficients(tuple(args.overrides))
     except UsageError as err:
         print(str(err), file=sys.stderr)
         return 2
@@ -259,14 +294,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     progress = None if args.quiet else progress_printer(every=6)
-    objective = population_objective(args.block, args.seed, tuple(args.overrides), targets, args.tolerance)
-    print(f"Fitting {', '.join(p.name for p in PARAMETERS)} to {len(FITTED)} world targets (1990s counts and "
-          f"transitions): "
-          f"{args.block} worlds a set; one run per generation.", flush=True)
-    result = fit(objective, list(PARAMETERS), args.maxiter, args.popsize, args.opt_seed, args.max_seconds, progress,
+    searched = [p for p in PARAMETERS if p.name not in held]
+    objective = population_objective(args.block, args.seed, tuple(args.overrides), targets, args.tolerance,
+                                     held=held)
+    print(f"Fitting {', '.join(p.name for p in searched)} to {len(FITTED)} world targets (1990s counts and "
+          f"transitions): {args.block} worlds a set; one run per generation"
+          + "".join(f"; {name} held at {value:g}" for name, value in held.items()) + ".", flush=True)
+    result = fit(objective, searched, args.maxiter, args.popsize, args.opt_seed, args.max_seconds, progress,
                  vectorised=True)
     search_distance = result.best.distance
-    model, s = confirm(result.best.x, args.confirm, args.seed, tuple(args.overrides))
+    model, s = confirm(full_sets(result.best.x, held)[0], args.confirm, args.seed, tuple(args.overrides))
     result.best = Evaluation(result.best.x, patterns.distance(s, targets, FITTED, args.tolerance), s)
     provenance = {
         "targets_sha256": sha256(patterns.TARGETS_PATH), "countries": model.n_sites, "seed": args.seed,

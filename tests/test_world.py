@@ -219,6 +219,30 @@ def test_world_calibration_blocks_equal_their_own_runs():
                                                                         nan_ok=True)
 
 
+def test_an_override_holds_a_fitted_coefficient_out_of_the_search():
+    """``pdsim-calibrate-world scenario.world.trigger_history=0`` fits the other two coefficients with the trigger
+    route held at 0 (the off arm of the held-out test below): the search's sets are widened with the held value, and
+    give exactly the statistics of the same sets with that value written out. A held value that is not a number, or
+    holding every coefficient, is refused."""
+    from sim import calibrate_world as cw
+    from sim.calibrate import UsageError
+
+    held = cw.held_coefficients(("scenario.world.trigger_history=0", "scenario.trigger_rate_per_year=1.2"))
+    assert held == {"trigger_history": 0.0}
+    np.testing.assert_array_equal(cw.full_sets(np.array([[1.3, 2.0], [1.5, 1.0]]), held),
+                                  [[1.3, 2.0, 0.0], [1.5, 1.0, 0.0]])
+    with pytest.raises(UsageError, match="not a number"):
+        cw.held_coefficients(("scenario.world.grievance_base=high",))
+    with pytest.raises(UsageError, match="nothing is left to fit"):
+        cw.held_coefficients(tuple(f"scenario.world.{p.name}=1" for p in cw.PARAMETERS))
+    searched = cw.population_objective(2, 0, (), {}, 0.2, years=1, names=(), held=held)(np.array([[1.3, 2.0]]))
+    written = cw.population_objective(2, 0, (), {}, 0.2, years=1, names=())(np.array([[1.3, 2.0, 0.0],
+                                                                                      [1.3, 2.0, 5.0]]))
+    values = [{k: v.value for k, v in stats.items()} for _, stats in (*searched, *written)]
+    assert values[0] == pytest.approx(values[1], nan_ok=True)
+    assert values[0] != pytest.approx(values[2], nan_ok=True)  # the held value matters: 5 is not 0
+
+
 def test_the_calibrated_world_meets_its_fitted_targets_in_a_short_run():
     """The world preset's baseline (fitted by pdsim-calibrate-world, docs/validation/WORLD_CALIBRATION.md) meets the
     1990s counts and the transitions it was fitted to by the project's verdict (intervals with the stated tolerance),
