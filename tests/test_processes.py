@@ -87,11 +87,11 @@ def test_infrastructure_for_peace_damps_shocks(infrastructure):
 
 @pytest.mark.parametrize(("halted_by", "grows_at"), [("war", {0, 1, 2, 3}), ("armed_conflict", {0, 1, 2}),
                                                    ("nothing", {0, 1, 2, 3, 4})])
-def test_engagement_builds_no_infrastructure_for_peace_at_war(halted_by, grows_at):
+def test_engagement_builds_no_infrastructure_for_peace_while_fighting(halted_by, grows_at):
     """Engagement at the envoy rung builds infrastructure for peace (§56, §72) except in the phases that
-    ``dynamics.infrastructure_halted_by`` names: by default not at war (Collier et al. 2003). The UN is engaged at
-    site A in every world, A's phase 0-4 by world; one day's growth must appear exactly where building goes on.
-    ``nothing`` (the rule before the halt) is the off arm: there it grows in every phase, war included."""
+    ``dynamics.infrastructure_halted_by`` names: by default not in armed conflict (Collier et al. 2003). The UN is
+    engaged at site A in every world, A's phase 0-4 by world; one day's growth must appear exactly where building goes
+    on. ``nothing`` (the rule before the halt) is the off arm: there it grows in every phase, war included."""
     from sim.agents import ENVOY
 
     m = model("replicates=5", f"dynamics.infrastructure_halted_by={halted_by}", "dynamics.infrastructure_decay=0")
