@@ -269,20 +269,22 @@ def countries_in_conflict_2000s(*overrides: str):
     return cw.statistics(model, 1990)[0]["world_countries_in_conflict_per_year_2000s"]
 
 
-def test_a_history_that_brings_crises_meets_the_held_out_decade_where_a_standing_grievance_does_not():
+def test_a_history_that_brings_crises_comes_closer_to_the_held_out_decade_than_a_standing_grievance():
     """The held-out 2000s (docs/WORLD.md): with the committed baseline, in which a history of conflict brings more
     triggering events (``trigger_history``), the world's countries in conflict per year in the 2000s meet the record's
-    25.8 [24.7, 26.9] (with the tolerance); with the best baseline the same calibration finds when history can only
-    raise the grievance (trigger_history 0, re-fitted to the same seven targets: base 1.31, history 2.47; refit on
-    30 Nov 2026 after engagement stopped building infrastructure for peace in armed conflict), they stay too high,
-    since in the countries with a long history conflicts that end start again. 16 worlds x 21 years, a seed other
-    than the fit's."""
+    25.8 [24.7, 26.9] (with the tolerance). With the baseline the same calibration finds when history can only raise
+    the grievance (``pdsim-calibrate-world scenario.world.trigger_history=0``: base 1.33, history 2.16, refitted on
+    30 Nov 2026 after engagement stopped building infrastructure for peace in armed conflict) the count is higher, by
+    intervals that do not overlap: in the countries with a long history, conflicts that end start again. Before that
+    change the grievance-only world missed the decade outright; now it may meet it by the tolerance (this refit:
+    31.3 on these worlds; another refit of the same search, base 1.31, history 2.47: 33.6, too high), so the claim
+    tested is the robust one, that the trigger route comes closer. 16 worlds x 21 years, a seed other than the fit's."""
     from sim import patterns
 
     target = patterns.load_targets()["world_countries_in_conflict_per_year_2000s"]
     with_triggers = countries_in_conflict_2000s()
-    grievance_only = countries_in_conflict_2000s("scenario.world.grievance_base=1.31",
-                                                 "scenario.world.grievance_history=2.47",
+    grievance_only = countries_in_conflict_2000s("scenario.world.grievance_base=1.33",
+                                                 "scenario.world.grievance_history=2.16",
                                                  "scenario.world.trigger_history=0")
     assert patterns.verdict(target, with_triggers) == "consistent", with_triggers
-    assert patterns.verdict(target, grievance_only) == "too high", grievance_only
+    assert grievance_only.ci_low > with_triggers.ci_high, (with_triggers, grievance_only)
