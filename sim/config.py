@@ -177,7 +177,8 @@ class WorldConfig:
     #: How fast the weight of a country's conflict history fades with the years of peace since its last conflict
     #: before the start year (e-folding years; 0: it does not fade). 0 by default: with 10 years (Collier & Hoeffler
     #: 2004: risk falls as peace lasts) and the baseline re-fitted, 28 of 30 targets either way, but the held-out
-    #: 2000s do worse (4 of 5; docs/WORLD.md): one more assumption for no gain.
+    #: 2000s did worse (4 of 5; measured before engagement stopped building infrastructure for peace in armed
+    #: conflict; docs/WORLD.md): one more assumption for no gain.
     history_memory_years: float = param(
         0.0, unit="years (e-folding; 0: no fading)", lo=0.0, hi=100.0,
         source="Collier & Hoeffler 2004; Walter 2004; compared in docs/WORLD.md",
