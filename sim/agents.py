@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 CRISIS, ARMED_CONFLICT, WAR = 2.0, 3.0, 4.0
 MAX_TENSION = 5.0
 NEVER = np.iinfo(np.int32).max  # "no such day yet"
-DAYS_PER_YEAR = 365
 FLOAT = np.float32  # state precision: ample for a latent 0-5 scale, and half the memory traffic
 
 

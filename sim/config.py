@@ -19,6 +19,9 @@ from typing import Any
 
 from omegaconf import SI
 
+#: Days in a model year: every rate "per year" is per 365 days (no leap years; sim.model steps one day at a time).
+DAYS_PER_YEAR = 365
+
 #: The ladder of tools from the mildest to the most forceful (§12–14, §42, §47).
 TOOLS = ("statement", "fact_finding", "envoy", "mission", "coercive")
 #: dynamics.infrastructure_halted_by -> the lowest phase in which no infrastructure for peace is built (None: none).

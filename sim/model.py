@@ -19,7 +19,6 @@ from scipy.special import gammaincinv, ndtri
 from sim.agents import (
     COERCIVE,
     CRISIS,
-    DAYS_PER_YEAR,
     ENVOY,
     FLOAT,
     MAX_TENSION,
@@ -33,7 +32,7 @@ from sim.agents import (
     UnitedNations,
 )
 from sim.alloc import keep_freed_memory
-from sim.config import INFRASTRUCTURE_HALT, RunConfig, uncertain_coefficients
+from sim.config import DAYS_PER_YEAR, INFRASTRUCTURE_HALT, RunConfig, uncertain_coefficients
 from sim.events import EventKind, EventLog
 from sim.streams import (
     GRIEVANCE,

@@ -26,14 +26,11 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from sim.config import TOOLS, PolicyConfig, RunConfig, walk_params
+from sim.config import DAYS_PER_YEAR, TOOLS, PolicyConfig, RunConfig, walk_params
 
 #: Any number the schema leaves open-ended is refused beyond this magnitude (no parameter of the model
 #: needs more; 1e308 would overflow the arithmetic into inf and NaN).
 MAX_MAGNITUDE = 1e12
-
-#: Rates are per year of 365 days; each day one uniform per site decides its rare events (sim.model).
-DAYS_PER_YEAR = 365
 
 #: A name that becomes a directory (``outputs/<scenario.name>/...``): letters, digits, _ . -, no leading dot.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
