@@ -52,6 +52,18 @@ from sim.world import country_grievance, country_trigger_multiplier, read_countr
 PARAMETERS = (Parameter("grievance_base", 1.0, 2.2), Parameter("grievance_history", 0.0, 5.0),
               Parameter("trigger_history", 0.0, 10.0))
 
+#: The targets the distance sums over: the 1990s counted by country, and the annual transitions of the conflicts
+#: (UCDP/PRIO 1990-2019) as the world's conflicts make them (in the search, over the 1990s; in the confirmation run,
+#: over 1990-2010). Both are patterns the baseline must meet at once: counts alone let a world hold its countries in
+#: conflict by conflicts that never end (docs/WORLD.md).
+FITTED_COUNTS = ("world_countries_in_conflict_per_year_1990s", "world_countries_at_war_per_year_1990s",
+                 "world_country_onsets_1990s")
+FITTED_TRANSITIONS = ("transition_minor_to_war", "transition_war_to_minor", "transition_minor_to_inactive",
+                      "transition_war_to_inactive")
+FITTED = FITTED_COUNTS + FITTED_TRANSITIONS
+FIT_YEARS, BLOCK, CONFIRM, MAXITER, POPSIZE, MAX_SECONDS = 10, 16, 100, 8, 6, 1800.0
+OUT = patterns.VALIDATION
+
 
 def held_coefficients(overrides: tuple[str, ...]) -> dict[str, float]:
     """The fitted coefficients an override holds fixed (``scenario.world.trigger_history=0``: the fit without the
@@ -59,8 +71,9 @@ def held_coefficients(overrides: tuple[str, ...]) -> dict[str, float]:
     held = {}
     for o in overrides:
         key, _, value = o.partition("=")
-        name = key.lstrip("+").removeprefix("scenario.world.")
-        if key.lstrip("+").startswith("scenario.world.") and name in {p.name for p in PARAMETERS}:
+        key = key.lstrip("+")
+        name = key.removeprefix("scenario.world.")
+        if key.startswith("scenario.world.") and name in {p.name for p in PARAMETERS}:
             try:
                 held[name] = float(value)
             except ValueError:
@@ -78,17 +91,6 @@ def full_sets(X: np.ndarray, held: dict[str, float]) -> np.ndarray:
     searched = iter(range(X.shape[1]))
     cols = [np.full(X.shape[0], held[p.name]) if p.name in held else X[:, next(searched)] for p in PARAMETERS]
     return np.column_stack(cols)
-#: The targets the distance sums over: the 1990s counted by country, and the annual transitions of the conflicts
-#: (UCDP/PRIO 1990-2019) as the world's conflicts make them (in the search, over the 1990s; in the confirmation run,
-#: over 1990-2010). Both are patterns the baseline must meet at once: counts alone let a world hold its countries in
-#: conflict by conflicts that never end (docs/WORLD.md).
-FITTED_COUNTS = ("world_countries_in_conflict_per_year_1990s", "world_countries_at_war_per_year_1990s",
-                 "world_country_onsets_1990s")
-FITTED_TRANSITIONS = ("transition_minor_to_war", "transition_war_to_minor", "transition_minor_to_inactive",
-                      "transition_war_to_inactive")
-FITTED = FITTED_COUNTS + FITTED_TRANSITIONS
-FIT_YEARS, BLOCK, CONFIRM, MAXITER, POPSIZE, MAX_SECONDS = 10, 16, 100, 8, 6, 1800.0
-OUT = patterns.VALIDATION
 
 
 def world_config(replicates: int, years: int, seed: int, overrides: tuple[str, ...] = ()):
