@@ -162,12 +162,7 @@ def run_figure(run, path: str | Path) -> tuple[list[Path], dict[str, Any]]:
     ax2.set_title("What prevention costs beside the war it avoids (§8)", fontsize=9)
     foot = style.footer(fig, **run.provenance(), extra=twin)
     style.fit_footer(fig, foot)
-    layout = fig.get_layout_engine()
-    layout.execute(fig)
-    for a in (ax, ax2):  # long titles wrap to their panels (then the panels are laid out again)
-        style.wrap_title(a)
-    layout.execute(fig)
-    fig.set_layout_engine("none")
+    style.settle_layout(fig, (ax, ax2))  # long titles wrap to their panels
     return style.save(fig, path), ev
 
 
@@ -207,7 +202,7 @@ def sweep_figure(df: pd.DataFrame, x: str, groups: list[str], path: str | Path, 
     """Against the swept lever: prevented (net) and induced per 100 crises; cost per escalation prevented
     beside the war cost averted per escalation prevented. Lines: levels of the first other lever (the
     rest held at their middle level); every line is labelled at its end with its level and what it shows."""
-    from sim.analysis.curves import LABEL_X, _fixed_others, _provenance, _thin, _xpos, fit_margins, levels
+    from sim.analysis.curves import _fixed_others, _provenance, _thin, _xpos, fit_margins, levels
 
     line_key = groups[0] if groups else None
     data, held = _fixed_others(df, groups[1:])
@@ -253,26 +248,12 @@ def sweep_figure(df: pd.DataFrame, x: str, groups: list[str], path: str | Path, 
                  fontsize=9)
     ax2.set_title("Extra diplomacy (solid) beside war cost averted (dashed) per escalation prevented, §8",
                   fontsize=9)
-    labelled = []  # (panel, [(annotation, y of its line's end)], heading)
-    for a, items in ends.items():
-        if not items:
-            continue
-        # The lever's name heads the labels, as a legend's title would (placed with them once laid out).
-        heading = a.text(LABEL_X, max(e[1] for e in items), f"{style.name(line_key)}:", fontsize=7.5, ha="left",
-                         va="center", color="#333333", transform=a.get_yaxis_transform()) if line_key else None
-        labelled.append((a, [(style.end_label(a, ex, ey, text, colour, LABEL_X), ey)
-                             for ex, ey, text, colour in items],
-                         heading))
+    # each panel's end labels, headed by the lever's name as a legend's title would be (placed once laid out)
+    lever = f"{style.name(line_key)}:" if line_key else None
+    labelled = [style.end_labels(a, items, lever) for a, items in ends.items() if items]
     heading = fig.suptitle(title or f"Counterfactual evidence against {style.name(x)}", fontsize=10)
     foot = style.footer(fig, **_provenance(df), extra=f"{table_twin(df)}{held}")
     fit_margins(fig, heading, foot)
     style.keep_clear_of_edges(fig)
-    layout = fig.get_layout_engine()
-    layout.execute(fig)
-    for a in (ax, ax2):  # the panels' titles wrap to their panels' width (then the panels are laid out again)
-        style.wrap_to_width(a.title, a.bbox.width)
-    layout.execute(fig)
-    for a, labels, lever in labelled:
-        style.spread_in_panel(a, labels, LABEL_X, lever)
-    fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
+    style.settle_layout(fig, (ax, ax2), labelled, wrap=style.wrap_title_to_panel)
     return style.save(fig, path)

@@ -158,14 +158,8 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
             if est.endswith(".probability"):
                 percent_axis(ax, top)
             if ends and c == ncol - 1:  # labels on the last panel only: none in the gaps between panels
-                # The lever's name heads the first row's labels, as a legend's title would, placed with them
-                # (style.spread_in_panel) so that it never meets the panel's title; until then level with the top
-                # line's end, inside the panel, so that the layout gives it no room above or below.
-                lever = ax.text(LABEL_X, max(e[1] for e in ends), f"{style.name(line_key)}:",
-                                transform=ax.get_yaxis_transform(),
-                                fontsize=7.5, ha="left", va="center", color="#333333") if r == 0 else None
-                end_labels.append((ax, [(style.end_label(ax, ex, ey, text, colour, LABEL_X), ey)
-                                        for ex, ey, text, colour in ends], lever))
+                # the lever's name heads the first row's labels, placed with them, clear of the panel's title
+                end_labels.append(style.end_labels(ax, ends, f"{style.name(line_key)}:" if r == 0 else None))
             if r == 0 and panel_key is not None:
                 ax.set_title(f"{style.name(panel_key)} {style.value_text(panel_key, plevel)}")
             if c == 0:
@@ -179,23 +173,10 @@ def outcome_curves(df: pd.DataFrame, x: str, groups: list[str], path: str | Path
     foot = style.footer(fig, **prov,
                         extra=f"{len(df)} points; bands: 95 % intervals (Wilson; normal for means){held}")
     fit_margins(fig, heading, foot)
-    # Lay out now (the layout alone, not a whole draw: half a second less), as the panels' sizes decide how the
-    # titles wrap and how far apart the labels go.
-    layout = fig.get_layout_engine()
-    layout.execute(fig)
-    titles = [ax.title.get_text() for ax in axes[0]]
-    for ax in axes[0]:  # a long lever name ("local preference for indirect talks in A 0.5") ran into the next title
-        style.wrap_to_width(ax.title, ax.bbox.width)
-    if titles != [ax.title.get_text() for ax in axes[0]]:
-        layout.execute(fig)  # taller titles, shorter panels
-    for ax, labels, lever in end_labels:
-        style.spread_in_panel(ax, labels, LABEL_X, lever)
-    fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
+    # The panels' sizes decide how the titles wrap (a long lever name, "local preference for indirect talks in A
+    # 0.5", ran into the next title) and how far apart the labels go. The layout alone, not a whole draw.
+    style.settle_layout(fig, axes[0], end_labels, wrap=style.wrap_title_to_panel, always_twice=False)
     return style.save(fig, path)
-
-
-#: Where the direct labels sit, in axes widths: just right of the panel, where every line ends.
-LABEL_X = 1.03
 
 
 def fit_margins(fig, heading, foot) -> None:

@@ -197,6 +197,10 @@ def plain_log_axis(axis) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
+#: Where a panel's end-of-line labels sit, in axes widths: just right of the panel, where every line ends.
+LABEL_X = 1.03
+
+
 def end_label(ax, x_end: float, y_end: float, text: str, colour: str, label_x: float):
     """A line's label right of the panel (``label_x`` axes widths), level with the line's last point until
     spread_in_panel moves it, with a thin leader from the text's left edge to that point, shown only if moved.
@@ -238,3 +242,36 @@ def spread_in_panel(ax, labels: list, label_x: float, heading=None) -> None:
             ann.arrow_patch.set_visible(abs(y - end) > 0.3 * height)
     if heading is not None:
         heading.set_y(float(from_pixels((x0, max(placed) + gap))[1]))
+
+
+def end_labels(ax, ends: list, heading: str | None = None) -> tuple:
+    """A panel's end-of-line labels, ``ends`` as (x, y, text, colour) of each line's last point, at LABEL_X, and
+    ``heading`` (e.g. the lever's name) over them as a legend's title would be: level with the top line's end, inside
+    the panel, so that the layout gives it no room above or below, until spread_in_panel places it. Returns
+    (panel, [(annotation, y of its line's end)], heading text or None), as settle_layout takes them."""
+    text = ax.text(LABEL_X, max(e[1] for e in ends), heading, transform=ax.get_yaxis_transform(), fontsize=7.5,
+                   ha="left", va="center", color="#333333") if heading else None
+    return ax, [(end_label(ax, x, y, words, colour, LABEL_X), y) for x, y, words, colour in ends], text
+
+
+def settle_layout(fig, panels, labelled=(), wrap=wrap_title, always_twice: bool = True) -> None:
+    """Lay a constrained figure out for good: lay it out, wrap each panel's title to its panel (``wrap``) and lay it
+    out again (with ``always_twice`` False only if a title grew: a second pass moves the panels a little even then,
+    and a figure of many panels saves its cost), spread each panel's end labels (``labelled``: end_labels' triples)
+    now that the panels' sizes are known, and switch the layout engine off, since saving would lay the figure out
+    again and leave the labels where they were spread for the old layout."""
+    layout = fig.get_layout_engine()
+    layout.execute(fig)
+    titles = [ax.title.get_text() for ax in panels]
+    for ax in panels:
+        wrap(ax)
+    if always_twice or titles != [ax.title.get_text() for ax in panels]:
+        layout.execute(fig)  # taller titles, shorter panels
+    for ax, labels, heading in labelled:
+        spread_in_panel(ax, labels, LABEL_X, heading)
+    fig.set_layout_engine("none")
+
+
+def wrap_title_to_panel(ax) -> None:
+    """Wrap a panel's title to the panel's own width (ticks and axis labels left out; wrap_title counts them)."""
+    wrap_to_width(ax.title, ax.bbox.width)

@@ -90,8 +90,6 @@ def survival_figure(groups: dict[str, Any], horizon: int, path: str | Path, *, p
     """Kaplan-Meier curves of several groups side by side (label -> escalation days per world), with
     their bands, the RMST of each in a table under the plot. ``reference`` (e.g. the no-intervention
     twin) is drawn in black, dotted."""
-    from sim.analysis.curves import LABEL_X
-
     table = summarise(groups, horizon)
     # Constrained layout leaves room right of the panel for the labels (was a fixed 16 % of the width: wasted
     # with short labels, too little with long ones).
@@ -117,7 +115,7 @@ def survival_figure(groups: dict[str, Any], horizon: int, path: str | Path, *, p
     bottom = max(0.0, lowest - 0.05 * (1 - lowest) - 0.01)
     ax.set_ylim(bottom, 1.005)
     # each label level with its curve at the horizon, moved apart after the layout (with a leader if moved)
-    labels = [(style.end_label(ax, horizon, y, text, colour, LABEL_X), y) for y, text, colour in ends]
+    labelled = [style.end_labels(ax, [(horizon, y, text, colour) for y, text, colour in ends])]
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
     ax.set_xlabel("days since the start of the run")
     ax.set_ylabel("share of worlds not yet in armed conflict")
@@ -125,10 +123,5 @@ def survival_figure(groups: dict[str, Any], horizon: int, path: str | Path, *, p
     foot = style.footer(fig, **(provenance or {}),
                         extra=f"RMST: restricted mean days to escalation within {horizon} days")
     style.fit_footer(fig, foot)
-    layout = fig.get_layout_engine()
-    layout.execute(fig)
-    style.wrap_title(ax)  # a long title stays over the panel
-    layout.execute(fig)
-    style.spread_in_panel(ax, labels, LABEL_X)
-    fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
+    style.settle_layout(fig, (ax,), labelled)  # a long title stays over the panel
     return style.save(fig, path), table

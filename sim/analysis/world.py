@@ -24,7 +24,6 @@ from matplotlib.ticker import MaxNLocator
 
 from sim import patterns, world_stats
 from sim.analysis import style
-from sim.analysis.curves import LABEL_X
 
 #: The decades of the onset panel: (label, suffix of the statistic and target).
 DECADES = (("1990s", "1990s"), ("2000s", "2000s"))
@@ -38,8 +37,8 @@ def _interval(value: float, low: float, high: float) -> tuple[float, float]:
     return max(lo, 0.0), max(hi, 0.0)
 
 
-def _per_year_panel(ax, series: pd.DataFrame, observed: pd.DataFrame) -> list:
-    """The per-year panel; returns its end labels, (annotation, y of its line's end), to be spread."""
+def _per_year_panel(ax, series: pd.DataFrame, observed: pd.DataFrame) -> tuple:
+    """The per-year panel; returns its end labels (style.end_labels), to be spread once laid out."""
     ends: list[tuple[float, float, str, str]] = []  # (x, y, label, colour) of each line's right end
     for i, (measure, text) in enumerate((("countries_in_conflict", "in conflict"), ("countries_at_war", "at war"))):
         st = style.series_style(i)
@@ -55,7 +54,7 @@ def _per_year_panel(ax, series: pd.DataFrame, observed: pd.DataFrame) -> list:
                          style.REFERENCE))
     ax.set_ylim(bottom=0)
     # each label level with its line's end; moved apart once the panel is laid out (world_figure)
-    labels = [(style.end_label(ax, x, y, text, colour, LABEL_X), y) for x, y, text, colour in ends]
+    labels = style.end_labels(ax, ends)
     # whole years at steps of 1, 2, 5 or 10 (MaxNLocator's default steps gave 1989, 1992, ... for 1990-2010)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set_xlabel("calendar year")
@@ -121,13 +120,7 @@ def world_figure(table: pd.DataFrame, path: str | Path, *, start_year: int = wor
     if heading is not None:
         style.wrap_to_width(heading, 0.96 * fig.bbox.width)
     style.fit_footer(fig, foot)
-    layout = fig.get_layout_engine()
-    layout.execute(fig)
-    for ax in (left, right):  # the panels' titles wrap to their panels (then the panels are laid out again)
-        style.wrap_title(ax)
-    layout.execute(fig)
-    style.spread_in_panel(left, labels, LABEL_X)
-    fig.set_layout_engine("none")  # keep the layout the labels were spread for (saving would redo it)
+    style.settle_layout(fig, (left, right), [labels])  # the panels' titles wrap to their panels
     return style.save(fig, path)
 
 
