@@ -159,11 +159,11 @@ class WorldConfig:
     countries: str = ""  # a CSV file name under configs/world/
     start_year: int = param(1990, unit="calendar year of day 1", lo=1946, hi=2100, source="UCDP/PRIO period")
     grievance_base: float = param(
-        1.30, unit="tension", lo=0.0, hi=5.0, plausible=(1.02, 1.55),
+        1.31, unit="tension", lo=0.0, hi=5.0, plausible=(1.06, 1.49),
         source="world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
     )
     grievance_history: float = param(
-        1.83, unit="tension at a history of conflict in every year", lo=0.0, hi=5.0, plausible=(1.33, 2.84),
+        1.74, unit="tension at a history of conflict in every year", lo=0.0, hi=5.0, plausible=(0.486, 2.82),
         source="§29 conflict trap; world baseline fitted to UCDP/PRIO 1990-1999: docs/validation/WORLD_CALIBRATION.md",
     )
     #: How much more often triggering events (contested elections, coups, crackdowns) come to a country with a
@@ -172,8 +172,8 @@ class WorldConfig:
     #: below 1 % a year without recent violence, above 9 % with it; Hegre et al. 2013: conflict history feeds back
     #: into risk), beside the grievance it leaves.
     trigger_history: float = param(
-        1.27, unit="extra triggers per year at a history of conflict in every year, x the scenario's rate",
-        lo=0.0, hi=50.0, plausible=(0.173, 4.43),
+        1.37, unit="extra triggers per year at a history of conflict in every year, x the scenario's rate",
+        lo=0.0, hi=50.0, plausible=(0.137, 6.72),
         source="§29 conflict trap; Mueller; Hegre et al. 2013; world baseline fitted to UCDP/PRIO 1990-1999: "
         "docs/validation/WORLD_CALIBRATION.md",
     )
@@ -374,6 +374,12 @@ class DynamicsConfig:
         0.0005, unit="1/day while engaged", lo=0.0, hi=1.0, source="§56, §72: builds over years"
     )
     infrastructure_decay: float = param(0.0005, unit="1/day", lo=0.0, hi=1.0, source="assumption")
+    infrastructure_war_loss: float = param(
+        0.005, unit="share lost per day at war", lo=0.0, hi=1.0,
+        source="Collier et al. 2003 (civil war is development in reverse); 0.005 a day (most of it gone after a "
+        "year of war, a half-life of 139 days) chosen over 0.002 by the world's fit to the record (docs/WORLD.md); "
+        "0: wars leave it alone, the rule before 30 Nov 2026",
+    )
     infrastructure_halted_by: str = param(
         "armed_conflict", unit="phase in which engagement builds no infrastructure for peace",
         choices=tuple(INFRASTRUCTURE_HALT),

@@ -669,6 +669,10 @@ class PreventiveDiplomacyModel(mesa.Model):
             building = engaged if halt is None else np.logical_and(engaged, self.phase < halt)
             self.infrastructure += d.infrastructure_growth * building * (1.0 - self.infrastructure)
         self.infrastructure -= d.infrastructure_decay * self.infrastructure
+        # War does not only stop the building: it tears down what was built (the same source), so the capacities
+        # of the years before a war do not go on damping the grievance under it until it ends.
+        if d.infrastructure_war_loss:
+            self.infrastructure -= d.infrastructure_war_loss * (self.phase >= 4) * self.infrastructure
         # Relapse: back into crisis after the critical moment had passed.
         self.resolved |= self.been_in_crisis & calm
         relapse = self.resolved & crisis

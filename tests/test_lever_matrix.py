@@ -29,11 +29,6 @@ KNOWN_MISSES = {
     "91 % of escalating worlds escalate first in Kyrgyzstan itself; the UN queue of a 1-envoy roster (32 % of worlds) "
     "begins after some country has already escalated in 79 % of them (spill-over into Tajikistan), and even with no "
     "queue at all (6 UN and 6 regional envoys) escalation falls by only 0.13 points [-0.02, +0.29]",
-    ("great_lakes_2008", "hard-to-read crisis"): "since a conflict's kind sets how hard it is fought (the war-cost "
-    "brake weighted by Z^-k), whether the DRC's fighting, under way on day 0, spreads depends on its kind more than on "
-    "how well the neighbours' crises are read: +0.3 [-0.0, +0.7] countries per 100 crises (lower end -0.0001); in "
-    "the fit of 40feca7, with k = 0 +0.6 [+0.2, +1.0], and with the brake's weight capped at Z = 1 (only intractable "
-    "conflicts braked harder) +0.4 [-0.0, +0.7]",
 }
 
 

@@ -94,7 +94,8 @@ def test_engagement_builds_no_infrastructure_for_peace_while_fighting(halted_by,
     on. ``nothing`` (the rule before the halt) is the off arm: there it grows in every phase, war included."""
     from sim.agents import ENVOY
 
-    m = model("replicates=5", f"dynamics.infrastructure_halted_by={halted_by}", "dynamics.infrastructure_decay=0")
+    m = model("replicates=5", f"dynamics.infrastructure_halted_by={halted_by}", "dynamics.infrastructure_decay=0",
+              "dynamics.infrastructure_war_loss=0")
     m.tension[0] = 3.0  # in crisis: the engagement stays ACTIVE for the day
     m.phase[0] = np.arange(5)
     m.un.stage[0] = Stage.ACTIVE.value
@@ -103,6 +104,22 @@ def test_engagement_builds_no_infrastructure_for_peace_while_fighting(halted_by,
     m.sustain_or_wind_down()
     grew = {int(w) for w in np.flatnonzero(m.infrastructure[0] > before)}
     assert grew == grows_at, (halted_by, grew)
+
+
+@pytest.mark.parametrize("loss", [0.005, 0.0])
+def test_war_tears_down_infrastructure_for_peace(loss):
+    """War destroys the infrastructure for peace (Collier et al. 2003): a share ``dynamics.infrastructure_war_loss``
+    a day, at war only. Site A stands at phase 0-4 across worlds, nobody engaged, no ordinary decay: one day's loss
+    must appear exactly in the world at war, and be that share. The off arm (0, the rule before) loses nothing."""
+    m = model("replicates=5", "policy.intervene=false", "dynamics.infrastructure_decay=0",
+              "scenario.sites.A.infrastructure_for_peace=0.4", f"dynamics.infrastructure_war_loss={loss}")
+    m.tension[0] = 3.0
+    m.phase[0] = np.arange(5)
+    before = m.infrastructure[0].copy()
+    m.sustain_or_wind_down()
+    lost = before - m.infrastructure[0]
+    assert {int(w) for w in np.flatnonzero(lost > 0)} == ({4} if loss else set())
+    np.testing.assert_allclose(lost[4], loss * 0.4, rtol=1e-5)
 
 
 # -- parties ---------------------------------------------------------------------------------------
