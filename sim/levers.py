@@ -11,7 +11,9 @@ policy for ``generic``). Each contrast runs two arms on the same worlds and repo
 Verdicts: "as expected" when the interval lies above zero, "wrong way" when it lies below, "no effect"
 otherwise. A lever that cannot act in a preset says so (``applies``): a larger roster only matters where
 crises overlap (§62), so in a preset where envoys seldom go to two countries at once (fewer than
-``OVERLAP_SHARE`` of the worlds) the expected verdict is "no effect" — and never "wrong way".
+``OVERLAP_SHARE`` of the worlds) the expected verdict is "no effect" — and never "wrong way". Where crises do
+overlap they do so in few worlds, so the roster's row runs ten times the worlds of the others
+(``Contrast.worlds_factor``; the CSV's ``replicates`` column says how many).
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ class Contrast:
     outcome: str = "escalated"  # a per-world outcome of sim.results.world_outcomes
     horizon_days: int | None = None  # None: the run's default horizon
     overlap_only: bool = False  # acts only where crises overlap (roster)
+    #: Worlds per arm, as a multiple of the matrix's replicates: a lever that can act only in the few worlds where
+    #: crises overlap has a small effect on the whole, which 3,000 worlds cannot resolve (the roster in Kyrgyzstan:
+    #: +0.1 points [-0.1, +0.2] at 3,000 worlds, +0.16 [+0.11, +0.21] at 30,000). Worlds are nested (world i is the
+    #: same whatever R), so the larger arm holds the smaller.
+    worlds_factor: int = 1
 
 
 CONTRASTS = (
@@ -57,7 +64,7 @@ CONTRASTS = (
              ("policy.sustainability_days=0",), ("policy.sustainability_days=1095",),
              outcome="relapses", horizon_days=1825),
     Contrast("roster size", "a larger roster better when crises overlap (§62)",
-             ("policy.roster_size=1",), ("policy.roster_size=6",), overlap_only=True),
+             ("policy.roster_size=1",), ("policy.roster_size=6",), overlap_only=True, worlds_factor=10),
     Contrast("envoy vs statement", "an envoy deployed in time beats a statement alone (§18-21, §47)",
              ("policy.tool=statement",), ("policy.tool=envoy",)),
 )
@@ -109,24 +116,26 @@ def lever_matrix(presets=None, replicates: int = 3000, seed: int = 0, contrasts=
     """One row per (preset, contrast): the paired effect, its interval and the verdict."""
     rows = []
     for preset in presets or scenario_names():
-        base = (*preset_overrides(preset), f"replicates={replicates}", f"seed={seed}",
-                "counterfactual.enabled=false", "output.events=false", "output.plot=false", "output.progress=false")
+        base = (*preset_overrides(preset), f"seed={seed}", "counterfactual.enabled=false", "output.events=false",
+                "output.plot=false", "output.progress=false")
         cache: dict[tuple, dict] = {}
 
-        def arm(overrides, horizon, base=base, cache=cache):
-            key = (overrides, horizon)
+        def arm(overrides, horizon, worlds, base=base, cache=cache):
+            key = (overrides, horizon, worlds)
             if key not in cache:
                 extra = (f"horizon_days={horizon}",) if horizon else ()
-                cache[key] = run(configure(*base, *extra, *overrides), keep_models=False).outcomes
+                cache[key] = run(configure(*base, f"replicates={worlds}", *extra, *overrides),
+                                 keep_models=False).outcomes
             return cache[key]
 
         for c in contrasts:
-            worse, better = arm(c.worse, c.horizon_days), arm(c.better, c.horizon_days)
+            worlds = replicates * c.worlds_factor
+            worse, better = arm(c.worse, c.horizon_days, worlds), arm(c.better, c.horizon_days, worlds)
             outcome = PRESET_OUTCOME.get(preset, c.outcome) if c.outcome == "escalated" else c.outcome
             e = effect(worse[outcome], better[outcome])
             applies = not c.overlap_only or crises_overlap(better)
             rows.append({"preset": preset, "lever": c.lever, "claim": c.claim, "outcome": outcome,
-                         "replicates": replicates, "seed": seed, "applies": applies, **e, "verdict": verdict(e)})
+                         "replicates": worlds, "seed": seed, "applies": applies, **e, "verdict": verdict(e)})
             if progress:
                 progress(rows[-1])
     return rows
@@ -176,7 +185,7 @@ def markdown(rows: list[dict]) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.levers", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--replicates", type=int, default=3000, help="worlds per arm (default 3000)")
+    ap.add_argument("--replicates", type=int, default=3000, help="worlds per arm (default 3000; the roster's row 10x)")
     ap.add_argument("--seed", type=int, default=0, help="seed shared by every arm (default 0)")
     ap.add_argument("--presets", nargs="*", default=None, help="scenario presets (default: all)")
     ap.add_argument("--csv", default=None, help="also write the rows to this CSV file")

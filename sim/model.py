@@ -672,7 +672,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         # War does not only stop the building: it tears down what was built (the same source), so the capacities
         # of the years before a war do not go on damping the grievance under it until it ends.
         if d.infrastructure_war_loss:
-            self.infrastructure -= d.infrastructure_war_loss * (self.phase >= 4) * self.infrastructure
+            self.tear_down_at_war(d.infrastructure_war_loss)
         # Relapse: back into crisis after the critical moment had passed.
         self.resolved |= self.been_in_crisis & calm
         relapse = self.resolved & crisis
@@ -680,6 +680,19 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.resolved &= ~relapse
         self.been_in_crisis |= crisis
         self.events.record(self.day, EventKind.RELAPSE, relapse)
+
+    def tear_down_at_war(self, loss) -> None:
+        """I <- I - loss x I where the site is at war, at today's fighting cells only (war is a few per cent of
+        the block; elsewhere the block arithmetic would subtract exact zeros), with the block's float32 arithmetic
+        (the coefficient is a float32 scalar, or per world under parameter uncertainty)."""
+        day, cells = self._fighting
+        if day != self.day:  # not after today's update_tension (a test's call): found afresh
+            cells = np.flatnonzero(self.phase >= 3)
+        war = cells[self.phase.reshape(-1)[cells] >= 4]
+        if war.size:
+            infrastructure = self.infrastructure.reshape(-1)
+            built = infrastructure[war]
+            infrastructure[war] = built - self.at(loss, war % self.replicates) * built
 
     # -- 7. Bookkeeping ------------------------------------------------------------------------------
     def bookkeeping(self) -> None:

@@ -3,7 +3,8 @@ numbers, at each preset's historical levers (the default policy for ``generic``)
 
 A cell passes when the paired 95 % interval of "worse arm minus better arm" lies above zero. The roster can only
 matter where crises overlap (§62): where envoys seldom go to two countries at once, it must merely not point the
-wrong way. Cells the model gets wrong are listed in KNOWN_MISSES with the reason and marked as strict
+wrong way; where they overlap they do so in few worlds, so the roster's row runs ten times the worlds. Cells the
+model gets wrong are listed in KNOWN_MISSES with the reason and marked as strict
 expected failures: they are reported (README, "Is it credible?"), not hidden, and a cell that starts passing
 fails the suite until the list is updated. Fixed seed: the numbers are the same on every run.
 
@@ -21,15 +22,13 @@ import pytest
 from sim.config import scenario_names
 from sim.levers import CONTRASTS, lever_matrix
 
-R = 3000  # as in the README's table (`python -m sim.levers`): the same seed gives the same numbers
+R = 3000  # as in the README's table (`python -m sim.levers`; the roster's row 10x): the same seed, the same numbers
 
-#: (preset, lever) -> why the model misses the report's sign there.
-KNOWN_MISSES = {
-    ("kyrgyzstan_2010", "roster size"): "the crisis a roster could save is the first, and the first never queues: "
-    "91 % of escalating worlds escalate first in Kyrgyzstan itself; the UN queue of a 1-envoy roster (32 % of worlds) "
-    "begins after some country has already escalated in 79 % of them (spill-over into Tajikistan), and even with no "
-    "queue at all (6 UN and 6 regional envoys) escalation falls by only 0.13 points [-0.02, +0.29]",
-}
+#: (preset, lever) -> why the model misses the report's sign there. Empty since 30 Nov 2026: the last miss, the
+#: roster in Kyrgyzstan (+0.1 [-0.1, +0.2] at 3,000 worlds), was too small an effect for 3,000 worlds to resolve,
+#: and the roster's row now runs 10x the worlds (sim.levers.Contrast.worlds_factor; +0.16 [+0.11, +0.21] at 30,000,
+#: +0.15 [+0.10, +0.21] with seed 1). A new miss is listed here with its reason.
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 
 @functools.cache
