@@ -480,8 +480,8 @@ class DynamicsConfig:
     # and no side is known to be favoured across cases; an impartial default is the ideal, not the rule.
     mediator_bias: float = param(
         0.0, unit="-1 opposition .. 0 impartial .. 1 government", lo=-1.0, hi=1.0, plausible=(-0.25, 0.25),
-        source="Kydd 2003; Rauchhaus 2006; Svensson 2009 (biased mediators are common); range: judgement, a lean "
-        "to either side of up to a quarter of the scale (assumption)",
+        source="Kydd 2003; Rauchhaus 2006; Svensson 2007 (mediators biased towards the government or the rebels); "
+        "range: judgement, a lean to either side of up to a quarter of the scale (assumption)",
     )
     bias_hypothesis: str = param(
         "rauchhaus", unit="hypothesis", choices=("rauchhaus", "kydd"),
