@@ -312,7 +312,7 @@ class Envoys:
         self.envoy_at.reshape(-1)[cells] = envoys
         self.posted.reshape(-1)[cells] = True
         self.skill_at.reshape(-1)[cells] = self.skill[envoys, worlds]
-        self.credibility.reshape(-1)[cells] = d.mediator_credibility
+        self.credibility.reshape(-1)[cells] = self.model.coef_at("mediator_credibility", cells=cells)
         self.approach.reshape(-1)[cells] = d.default_approach
         self.count = int(np.count_nonzero(self.posted))
 
@@ -337,7 +337,7 @@ class Envoys:
         m = self.model
         if not self.count:
             return
-        rate = m.by_policy(lambda p: m.dyn.adaptation_rate * p.flexibility, key="adaptation")
+        rate = m.by_policy(lambda p: m.dyn.adaptation_rate * p.flexibility, key="adaptation")  # per world if drawn
         was_indirect = self.approach >= 0.5
         step = m.local_preference - self.approach
         step *= rate  # rate x (preference - approach): the same float32 product either way round
@@ -373,7 +373,7 @@ class Envoys:
         quality = self.credibility * self.skill_at
         quality *= fit
         quality *= m.dyn.envoy_strength
-        quality *= (self.responder.leverage * m.information)[:, None]
+        quality *= self.responder.leverage_block() * m.information
         return quality
 
     def update_credibility(self, progress: np.ndarray, setback: np.ndarray, envoy: int | None = None) -> None:
@@ -463,12 +463,14 @@ class Responder(mesa.Agent):
 
     def __init__(self, model: PreventiveDiplomacyModel, envoys: int | list[int], leverage: float | np.ndarray,
                  site_region: np.ndarray | None = None):
-        """``envoys``: the roster, or one roster per region; ``leverage``: one value, or one per site;
-        ``site_region``: each site's region (-1: not covered by this actor), for per-region rosters."""
+        """``envoys``: the roster, or one roster per region; ``leverage``: one value, one per site, or one per (site,
+        world) (a 2-D block: coefficients drawn per world under parameter uncertainty); ``site_region``: each site's
+        region (-1: not covered by this actor), for per-region rosters."""
         super().__init__(model)
         S, R = model.tension.shape
         # Leverage with each site's parties (float32, as every coefficient: see PreventiveDiplomacyModel.dyn).
-        self.leverage = np.broadcast_to(np.asarray(leverage, dtype=FLOAT), (S,)).copy()
+        leverage = np.asarray(leverage, dtype=FLOAT)
+        self.leverage = leverage.copy() if leverage.ndim == 2 else np.broadcast_to(leverage, (S,)).copy()
         self.site_region = np.zeros(S, dtype=np.int64) if site_region is None else np.asarray(site_region)
         self.covered = self.site_region >= 0  # sites this actor watches and acts in
         regions = len(envoys) if isinstance(envoys, list) else self.site_region.max(initial=-1) + 1
@@ -539,7 +541,8 @@ class Responder(mesa.Agent):
         m = self.model
         rung = self.rung.reshape(-1)[cells]
         scale = m.coef_at("tool_strength_scale", cells=cells)
-        attention = self.attention.take(cells // m.replicates)
+        attention = self.attention
+        attention = attention.reshape(-1).take(cells) if attention.ndim == 2 else attention.take(cells // m.replicates)
         self.base.reshape(-1)[cells] = m.rung_strength.take(rung + 1) * attention * scale
 
     # -- 3. Observation and warning -----------------------------------------------------------
@@ -801,9 +804,13 @@ class Responder(mesa.Agent):
         return pressure
 
     @property
-    def attention(self) -> float:
-        """How much the parties heed the statements and missions of this actor (0-1)."""
+    def attention(self) -> np.ndarray:
+        """How much the parties heed the statements and missions of this actor (0-1): per site, or per (site, world)."""
         return self.leverage
+
+    def leverage_block(self) -> np.ndarray:
+        """The leverage as a block that broadcasts over (site, world): (S, 1), or (S, R) where drawn per world."""
+        return self.leverage if self.leverage.ndim == 2 else self.leverage[:, None]
 
     def count_running_days(self) -> None:
         """Count mission- and coercion-days (envoys count their own); priced at the end (sim.results).

@@ -13,6 +13,7 @@ these dataclasses, so a wrong type is rejected by Hydra itself; ranges and names
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -276,7 +277,10 @@ class DynamicsConfig:
         1.0, unit="jump on each entry into armed conflict", lo=0.0, hi=10.0, plausible=(0.5, 1.5),
         source="§47 window; Bercovitch 1996",
     )
-    hardening_decay: float = param(0.005, unit="1/day when stable", lo=0.0, hi=1.0, source="assumption")
+    hardening_decay: float = param(
+        0.005, unit="1/day when stable", lo=0.0, hi=1.0, plausible=(0.0025, 0.01),
+        source="assumption; range: judgement, half to double, as hardening_per_day (assumption)",
+    )
     # The conflict life cycle (Zartman's ripeness; Greig; Ruhe 2015; UCDP/PRIO annual transitions).
     weight_fatigue: float = param(
         0.0108, unit="propensity per year of fighting", lo=0.0, hi=10.0, plausible=(7.98e-05, 0.0537),
@@ -358,27 +362,32 @@ class DynamicsConfig:
         1.8, unit="tension after a settlement", lo=0.0, hi=3.0, source="assumption: back into dispute"
     )
     settlement_hardening_relief: float = param(
-        0.5, unit="share of hardening removed", lo=0.0, hi=1.0, source="assumption"
+        0.5, unit="share of hardening removed", lo=0.0, hi=1.0, plausible=(0.33, 0.67),
+        source="assumption: an agreement eases positions (§20, §56); range: judgement, ± about a third (assumption)",
     )
     # Tension.
     move_step: float = param(0.04, unit="tension per move", lo=0.0, hi=1.0, plausible=(0.03, 0.05),
                              source="assumption")
     reversion: float = param(0.01, unit="1/day", lo=0.0, hi=1.0, plausible=(0.007, 0.013), source="assumption")
-    tension_noise: float = param(0.03, unit="tension/day s.d.", lo=0.0, hi=1.0, source="assumption")
+    tension_noise: float = param(0.03, unit="tension/day s.d.", lo=0.0, hi=1.0, plausible=(0.02, 0.04),
+                                 source="assumption; range: judgement, ± about a third (assumption)")
     trigger_shock: float = param(0.8, unit="tension", lo=0.0, hi=5.0, plausible=(0.6, 1.0), source="§35-40")
     spillover_per_day: float = param(0.01, unit="tension/day per war neighbour", lo=0.0, hi=1.0,
                                      plausible=(0.005, 0.015), source="§19, §24")
     infrastructure_damping: float = param(0.6, unit="share", lo=0.0, hi=1.0, plausible=(0.4, 0.8),
                                           source="§56-57")
     infrastructure_growth: float = param(
-        0.0005, unit="1/day while engaged", lo=0.0, hi=1.0, source="§56, §72: builds over years"
+        0.0005, unit="1/day while engaged", lo=0.0, hi=1.0, plausible=(0.00033, 0.00067),
+        source="§56, §72: builds over years; range: judgement, ± about a third (assumption)",
     )
-    infrastructure_decay: float = param(0.0005, unit="1/day", lo=0.0, hi=1.0, source="assumption")
+    infrastructure_decay: float = param(0.0005, unit="1/day", lo=0.0, hi=1.0, plausible=(0.00033, 0.00067),
+                                        source="assumption; range: judgement, ± about a third (assumption)")
     infrastructure_war_loss: float = param(
-        0.005, unit="share lost per day at war", lo=0.0, hi=1.0,
+        0.005, unit="share lost per day at war", lo=0.0, hi=1.0, plausible=(0.002, 0.01),
         source="Collier et al. 2003 (civil war is development in reverse); 0.005 a day (most of it gone after a "
         "year of war, a half-life of 139 days) chosen over 0.002 by the world's fit to the record (docs/WORLD.md); "
-        "0: wars leave it alone, the rule before 30 Nov 2026",
+        "0: wars leave it alone, the rule before 30 Nov 2026; range: from the value the fit passed over (0.002) to "
+        "double the default (judgement)",
     )
     infrastructure_halted_by: str = param(
         "armed_conflict", unit="phase in which engagement builds no infrastructure for peace",
@@ -416,10 +425,18 @@ class DynamicsConfig:
         0.08, unit="propensity at full credibility and fit", lo=0.0, hi=5.0, plausible=(0.05, 0.11),
         source="§18-21, §61; assumption",
     )
-    mediator_credibility: float = param(0.7, unit="share 0-1", lo=0.0, hi=1.0, source="§61")
-    credibility_gain: float = param(0.01, unit="1/day of progress", lo=0.0, hi=1.0, source="§61")
-    credibility_loss: float = param(0.1, unit="per escalation", lo=0.0, hi=1.0, source="§61")
-    adaptation_rate: float = param(0.1, unit="1/day at flexibility 1", lo=0.0, hi=1.0, source="§48-50")
+    mediator_credibility: float = param(
+        0.7, unit="share 0-1", lo=0.0, hi=1.0, plausible=(0.55, 0.85),
+        source="§61; range: judgement, ± 0.15: a new envoy is neither untrusted nor fully trusted (assumption)",
+    )
+    # Credibility is slow to gain and quick to lose (§61): at every end of the two ranges a day of progress gains
+    # (gain < 0.014) far less than an escalation costs (loss > 0.066).
+    credibility_gain: float = param(0.01, unit="1/day of progress", lo=0.0, hi=1.0, plausible=(0.0067, 0.0133),
+                                    source="§61; range: judgement, ± about a third (assumption)")
+    credibility_loss: float = param(0.1, unit="per escalation", lo=0.0, hi=1.0, plausible=(0.067, 0.133),
+                                    source="§61; range: judgement, ± about a third (assumption)")
+    adaptation_rate: float = param(0.1, unit="1/day at flexibility 1", lo=0.0, hi=1.0, plausible=(0.067, 0.133),
+                                   source="§48-50; range: judgement, ± about a third (assumption)")
     default_approach: float = param(0.0, unit="0 direct .. 1 indirect", lo=0.0, hi=1.0,
                                     source="§48 institutional default")
     misfit_penalty: float = param(1.3, unit="share lost at opposite approach (>1: backfires)", lo=0.0, hi=2.0,
@@ -430,10 +447,15 @@ class DynamicsConfig:
     #: coordination_delay_days x (1 - coordination) more days; 0 switches the delay off (docs/ODD.md 7.6).
     coordination_delay_days: float = param(30.0, unit="days at coordination 0", lo=0.0, hi=365.0,
                                            source="§51-52 who does what; judgement")
-    leverage_unity: float = param(0.5, unit="share", lo=0.0, hi=10.0, source="§11, §53")
-    leverage_incentives: float = param(0.4, unit="share", lo=0.0, hi=10.0, source="§53")
-    regional_legitimacy: float = param(0.8, unit="share", lo=0.0, hi=10.0, source="§46, §51")
-    information_value: float = param(0.5, unit="share", lo=0.0, hi=1.0, source="Fey & Ramsay 2010")
+    leverage_unity: float = param(0.5, unit="share", lo=0.0, hi=10.0, plausible=(0.33, 0.67),
+                                  source="§11, §53; range: judgement, ± about a third (assumption)")
+    leverage_incentives: float = param(0.4, unit="share", lo=0.0, hi=10.0, plausible=(0.27, 0.53),
+                                       source="§53; range: judgement, ± about a third (assumption)")
+    #: A single-crisis scenario's regional organisation; a world's regions carry their own (RegionConfig.legitimacy).
+    regional_legitimacy: float = param(0.8, unit="share", lo=0.0, hi=10.0, plausible=(0.53, 1.07),
+                                       source="§46, §51; range: judgement, ± about a third (assumption)")
+    information_value: float = param(0.5, unit="share", lo=0.0, hi=1.0, plausible=(0.33, 0.67),
+                                     source="Fey & Ramsay 2010; range: judgement, ± about a third (assumption)")
     resolution_tension: float = param(1.0, unit="tension", lo=0.0, hi=5.0, source="§56 critical moment passed")
     false_alarm_tension: float = param(1.5, unit="tension", lo=0.0, hi=5.0, source="§44; assumption")
     # Help that can fail (docs/ODD.md 7.x); 0 switches each channel off.
@@ -454,8 +476,12 @@ class DynamicsConfig:
         0.25, unit="propensity of hard-liners under coercion", lo=0.0, hi=5.0, plausible=(0.1, 0.4),
         source="spoilers provoked by coercion (Stedman 1997); §42",
     )
+    # The range spans 0 on purpose: its sign says which side a mediator leans to, not which way the mechanism works,
+    # and no side is known to be favoured across cases; an impartial default is the ideal, not the rule.
     mediator_bias: float = param(
-        0.0, unit="-1 opposition .. 0 impartial .. 1 government", lo=-1.0, hi=1.0, source="Kydd 2003; Rauchhaus 2006"
+        0.0, unit="-1 opposition .. 0 impartial .. 1 government", lo=-1.0, hi=1.0, plausible=(-0.25, 0.25),
+        source="Kydd 2003; Rauchhaus 2006; Svensson 2007 (mediators biased towards the government or the rebels); "
+        "range: judgement, a lean to either side of up to a quarter of the scale (assumption)",
     )
     bias_hypothesis: str = param(
         "rauchhaus", unit="hypothesis", choices=("rauchhaus", "kydd"),
@@ -466,6 +492,12 @@ class DynamicsConfig:
 #: The behavioural coefficients that carry a plausible range (drawn under parameter uncertainty).
 def uncertain_coefficients() -> dict[str, tuple[float, float]]:
     return {f.name: f.metadata["plausible"] for f in fields(DynamicsConfig) if "plausible" in f.metadata}
+
+
+def coefficient_key(name: str) -> int:
+    """The stable key of a coefficient's draw under parameter uncertainty: the CRC-32 of its name. Keyed by name, not
+    by its place among the coefficients, so that a coefficient given a range later leaves the others' draws alone."""
+    return zlib.crc32(name.encode())
 
 
 @dataclass

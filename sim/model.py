@@ -32,7 +32,7 @@ from sim.agents import (
     UnitedNations,
 )
 from sim.alloc import keep_freed_memory
-from sim.config import DAYS_PER_YEAR, INFRASTRUCTURE_HALT, RunConfig, uncertain_coefficients
+from sim.config import DAYS_PER_YEAR, INFRASTRUCTURE_HALT, RunConfig, coefficient_key, uncertain_coefficients
 from sim.events import EventKind, EventLog
 from sim.streams import (
     GRIEVANCE,
@@ -92,11 +92,13 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.member = None
         if config.uncertainty.enabled:
             self.member = np.arange(R) % self.block % config.uncertainty.members
-            for i, (name, (lo, hi)) in enumerate(sorted(uncertain_coefficients().items())):
-                # Keyed by (member, coefficient), not by world: worlds of one member share a set.
-                u = self.streams.address_uniform(PARAMETERS, self.member, i)
+            for name, (lo, hi) in uncertain_coefficients().items():
+                # Keyed by (member, coefficient), not by world: worlds of one member share a set. The coefficient's
+                # key is its name's (coefficient_key), so one given a range later leaves the others' draws alone.
+                u = self.streams.address_uniform(PARAMETERS, self.member, 0, coefficient_key(name))
                 setattr(self.dyn, name, (lo + (hi - lo) * u).astype(FLOAT))
-        self.side_factor = mediator_bias_factor(config.dynamics)
+        bias = self.dyn.mediator_bias if np.ndim(self.dyn.mediator_bias) else config.dynamics.mediator_bias
+        self.side_factor = mediator_bias_factor(bias, config.dynamics.bias_hypothesis)
         self.events = EventLog(config.output.events, R)
         self.rung_strength = np.asarray([0.0, *self.dyn.tool_strength], dtype=FLOAT)
 
@@ -171,12 +173,10 @@ class PreventiveDiplomacyModel(mesa.Model):
             "civil_society": Observer(self, 3, d.observer_noise_civil_society),
         }
         # Fey & Ramsay 2010: what a mediator can tell the parties is worth what its information is.
+        # Per world (shape R) where information_value is drawn under parameter uncertainty.
         self.information = 1.0 - d.information_value * (1.0 - p.early_warning)
         on = p.intervene
-        un_leverage = 0.5 + d.leverage_unity * self.scenario_config.council_unity + (
-            d.leverage_incentives * p.financial_incentives
-        )
-        self.un = UnitedNations(self, p.roster_size if on else 0, un_leverage)
+        self.un = UnitedNations(self, p.roster_size if on else 0, self.un_leverage())
         self.regional = None
         if self.scenario_config.regional_organisation:
             self.regional = self.regional_organisations(on)
@@ -226,14 +226,31 @@ class PreventiveDiplomacyModel(mesa.Model):
         d, p, sc = self.dyn, self.policy, self.scenario_config
         incentives = 0.5 * d.leverage_incentives * p.financial_incentives
         if not sc.regions:
-            return sc.regional_envoys if on else 0, d.regional_legitimacy + incentives, None
+            return sc.regional_envoys if on else 0, self.per_site_and_world(d.regional_legitimacy + incentives), None
         regions = list(sc.regions)
         site_region = np.array([regions.index(s.region) if s.region in sc.regions else -1
                                 for s in sc.sites.values()])
         legitimacy = np.array([sc.regions[r].legitimacy for r in regions])
-        leverage = np.where(site_region >= 0, legitimacy[site_region] + incentives, 0.0)
+        if np.ndim(incentives):  # drawn per world (parameter uncertainty): leverage per (site, world)
+            leverage = np.where((site_region >= 0)[:, None], legitimacy[site_region][:, None] + incentives, 0.0)
+        else:
+            leverage = np.where(site_region >= 0, legitimacy[site_region] + incentives, 0.0)
         envoys = [sc.regions[r].envoys if on else 0 for r in regions]
         return envoys, leverage, site_region
+
+    def un_leverage(self):
+        """The UN's leverage with the parties: a united Council and incentives add to it (§11, §53); one value, or
+        one per (site, world) where its coefficients are drawn per world."""
+        d, p = self.dyn, self.policy
+        leverage = 0.5 + d.leverage_unity * self.scenario_config.council_unity + (
+            d.leverage_incentives * p.financial_incentives
+        )
+        return self.per_site_and_world(leverage)
+
+    def per_site_and_world(self, value):
+        """A value the same at every site: as is when one value, a (site, world) block when one per world (a
+        responder's leverage is one value, one per site, or one per (site, world))."""
+        return np.broadcast_to(value, self.tension.shape) if np.ndim(value) else value
 
     def reform(self) -> None:
         """The levers change (world mode, ``scenario.world.reform``): later warnings, decisions and deployments
@@ -249,8 +266,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.information = 1.0 - d.information_value * (1.0 - p.early_warning)
         if p.intervene:
             un = self.un
-            un.leverage[:] = 0.5 + d.leverage_unity * self.scenario_config.council_unity + (
-                d.leverage_incentives * p.financial_incentives)
+            un.leverage[:] = self.un_leverage()
             while len(un.mediators) < p.roster_size:
                 un.mediators.append(Mediator(self, un, len(un.mediators)))
             un.roster = p.roster_size
@@ -489,7 +505,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         if end.size:
             tension[end] = d.settlement_tension
             site, world = np.divmod(end, self.replicates)
-            self.hardening[site, :, world] *= FLOAT(1.0) - d.settlement_hardening_relief
+            relief = self.coef_at("settlement_hardening_relief", world)
+            self.hardening[site, :, world] *= np.reshape(FLOAT(1.0) - relief, (-1, 1))  # (cells, side)
             self.relief.reshape(-1)[end] = self.coef_at("settlement_grievance_relief", world)
             np.add.at(self.settlements, end % self.replicates, 1)
             self.events.record_at(self.day, EventKind.SETTLEMENT, end, 0, phase[end])
@@ -560,7 +577,8 @@ class PreventiveDiplomacyModel(mesa.Model):
 
     def by_policy(self, value_of, key: str | None = None):
         """``value_of(policy)`` for this run: a scalar when every stacked point agrees (always when not
-        stacked), else one value per world (shape R). Each point's value comes from the same scalar
+        stacked), else one value per world (shape R); also one per world where ``value_of`` reads a coefficient drawn
+        per world (parameter uncertainty). Each point's value comes from the same scalar
         arithmetic as an unstacked run, so stacked worlds see bit-identical numbers. ``key`` caches it in a
         stack; a single run reads its policy afresh (play mode changes it between steps, sim.app.play)."""
         if len(self.policies) == 1:
@@ -568,7 +586,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         if key is not None and key in self._levers:
             return self._levers[key]
         values = [value_of(p) for p in self.policies]
-        value = values[0] if all(v == values[0] for v in values[1:]) else np.repeat(np.asarray(values), self.block)
+        if any(np.ndim(v) for v in values):  # a coefficient drawn per world too: block k takes point k's worlds
+            b = self.block
+            value = np.concatenate([np.broadcast_to(v, (self.replicates,))[k * b:(k + 1) * b]
+                                    for k, v in enumerate(values)])
+        else:
+            value = values[0] if all(v == values[0] for v in values[1:]) else np.repeat(np.asarray(values), self.block)
         if key is not None:
             self._levers[key] = value
         return value
@@ -671,7 +694,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.infrastructure -= d.infrastructure_decay * self.infrastructure
         # War does not only stop the building: it tears down what was built (the same source), so the capacities
         # of the years before a war do not go on damping the grievance under it until it ends.
-        if d.infrastructure_war_loss:
+        if np.any(d.infrastructure_war_loss):
             self.tear_down_at_war(d.infrastructure_war_loss)
         # Relapse: back into crisis after the critical moment had passed.
         self.resolved |= self.been_in_crisis & calm
@@ -784,18 +807,25 @@ class PreventiveDiplomacyModel(mesa.Model):
         return story(self, world, twin=twin)
 
 
-def mediator_bias_factor(dynamics) -> np.ndarray | None:
-    """How much of the third parties' pressure each side heeds under a biased mediator, shape
-    (1, 2, 1) for (site, side, world); None when the mediator is impartial.
+def mediator_bias_factor(bias, hypothesis: str) -> np.ndarray | None:
+    """How much of the third parties' pressure each side heeds under a mediator of bias ``bias``, shape
+    (1, 2, 1) for (site, side, world), or (1, 2, R) for a bias drawn per world; None when the mediator is impartial.
 
     Two hypotheses the literature disagrees on (LITERATURE.md), as a switch: Rauchhaus 2006 — bias
     costs trust, both sides heed less (x (1 - |b|/2)); Kydd 2003 — only a mediator biased toward a
     side is credible when it tells that side to concede, so the favoured side heeds more (x (1 + |b|))
     and the other as before. b > 0 favours the government (side 0)."""
-    b = float(dynamics.mediator_bias)
+    if np.ndim(bias):  # one bias per world (parameter uncertainty), to either side
+        b = np.asarray(bias, dtype=np.float64)
+        if hypothesis == "kydd":
+            factor = np.stack([1.0 + np.maximum(b, 0.0), 1.0 + np.maximum(-b, 0.0)])
+        else:
+            factor = np.stack([1.0 - np.abs(b) / 2.0] * 2)
+        return factor.astype(FLOAT)[None]
+    b = float(bias)
     if b == 0.0:
         return None
-    if dynamics.bias_hypothesis == "kydd":
+    if hypothesis == "kydd":
         favoured = 0 if b > 0 else 1
         factor = [1.0, 1.0]
         factor[favoured] = 1.0 + abs(b)
