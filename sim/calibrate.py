@@ -287,13 +287,15 @@ class BlockStreams(RandomStreams):
 
 
 def per_world_ready(names: Sequence[str]) -> bool:
-    """Can these coefficients take one value per world? (Those the model draws per world under parameter
-    uncertainty: the ones with a plausible range in DynamicsConfig.)"""
+    """Can these coefficients take one value per world, set on a built model? (Those the model draws per world
+    under parameter uncertainty — the ones with a plausible range in DynamicsConfig — except the ones it reads only
+    while it is built, ``sim.model.READ_WHEN_BUILT``: for those each set gets its own run.)"""
     try:
         from sim.config import uncertain_coefficients
+        from sim.model import READ_WHEN_BUILT
     except ImportError:
         return False
-    return set(names) <= set(uncertain_coefficients())
+    return set(names) <= set(uncertain_coefficients()) - READ_WHEN_BUILT
 
 
 def statistics_of_block(conflict: np.ndarray, war: np.ndarray, k: int, block: int) -> dict[str, Stat]:
@@ -325,6 +327,7 @@ def population_objective(parameters: Sequence[Parameter], years: int, block: int
         for j, p in enumerate(parameters):
             values = np.round(X[:, j]) if p.integer else X[:, j]
             setattr(model.dyn, p.name, np.repeat(values, block).astype(np.float32))
+        model.derive_kind()  # the conflicts' kind and war-cost brake, drawn at construction: again, with X's values
         model.run()
         conflict, war = year_days(model)
         out = []

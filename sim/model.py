@@ -50,6 +50,12 @@ keep_freed_memory()  # a day's temporaries are reused, not faulted in again (sim
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: The largest war-cost brake weight of a conflict (``war_cost_by_kind``): finite in float32.
 MAX_WAR_COST_WEIGHT = 1e30
+#: Coefficients the model reads while it is built (responders' leverage, the information's worth, the bias factor,
+#: the first envoys' credibility): drawn per world under parameter uncertainty before that, so they act; set on
+#: ``model.dyn`` after construction (as sim.calibrate sets the coefficients it searches), they would not, or only
+#: in part.
+READ_WHEN_BUILT = frozenset({"leverage_unity", "leverage_incentives", "regional_legitimacy", "information_value",
+                             "mediator_bias", "mediator_credibility"})
 
 
 class PreventiveDiplomacyModel(mesa.Model):
@@ -141,8 +147,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         # The conflict life cycle: war-weariness, and the ordinal and day of the armed-conflict episode.
         self.fatigue = np.zeros((S, R), dtype=FLOAT)  # years of fighting, decaying in peace
         self.relief = np.zeros((S, R), dtype=FLOAT)  # grievance a settlement addressed, fading
-        self.intractability, self.conventional = self.draw_kind()
-        self.war_cost_weight = self.war_cost_by_kind()
+        self.derive_kind()
         self.episode = np.zeros((S, R), dtype=np.int32)
         self.episode_day = np.zeros((S, R), dtype=np.int32)
         self.phase = phase_of(self.tension)
@@ -516,6 +521,14 @@ class PreventiveDiplomacyModel(mesa.Model):
             self.events.record_at(self.day, EventKind.FALLBACK, fall, 0, phase[fall])
         changed = np.concatenate([end, fall])
         phase[changed] = phase_of(tension[changed])
+
+    def derive_kind(self) -> None:
+        """Each conflict's kind and the war-cost brake it is fought under, from ``intractability_spread``,
+        ``conventional_share``, ``weight_war_cost`` and ``war_cost_intractability``: at construction, and again
+        when those coefficients are set on a built model (sim.calibrate's population runs set them per world
+        after construction; without this their blocks would all be fought under the config's values)."""
+        self.intractability, self.conventional = self.draw_kind()
+        self.war_cost_weight = self.war_cost_by_kind()
 
     def draw_kind(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Each conflict's kind, drawn once per (site, world) as one keyed uniform u: the same in the policy run and

@@ -98,17 +98,33 @@ def test_command_tiny_model_run_writes_fit_and_provenance(tmp_path):
     assert "reversion" in md and "Fit per target" in md
 
 
-def test_population_run_keeps_common_random_numbers():
+@pytest.mark.parametrize(("name", "low", "high"), [("end_rate_minor_per_year", 0.2, 1.4),
+                                                   ("intractability_spread", 1.0, 4.0),
+                                                   ("weight_war_cost", 0.5, 2.5)])
+def test_population_run_keeps_common_random_numbers(name, low, high):
     """One run holding several parameter sets as blocks of worlds: a block's statistics are exactly those of a
-    run of its own with the same seed; two blocks with the same coefficients agree; different ones differ."""
-    params = [Parameter("end_rate_minor_per_year", 0.0, 1.5)]
+    run of its own with the same seed; two blocks with the same coefficients agree; different ones differ. Also for
+    the coefficients the model turns into each conflict's kind and war-cost brake when it is built (the spread of
+    intractability, the brake's weight): set on the built model, they must act as in a run of their own."""
+    params = [Parameter(name, 0.0, 5.0)]
     grievance = ("scenario.sites.A.grievance=2.6",)
-    population = calibrate.population_objective(params, 2, 30, 4, grievance)
-    (d0, s0), (d1, _), (d2, s2) = population(np.array([[0.2], [1.4], [0.2]]))
-    d_alone, s_alone = calibrate.model_objective(params, 2, 30, 4, grievance)(np.array([0.2]))
-    assert d0 == d2 == pytest.approx(d_alone) and d1 != d0
-    assert s0["transition_minor_to_inactive"] == s_alone["transition_minor_to_inactive"] == \
-        s2["transition_minor_to_inactive"]
+    population = calibrate.population_objective(params, 4, 60, 4, grievance)
+    (d0, s0), (d1, s1), (d2, s2) = population(np.array([[low], [high], [low]]))
+    alone = calibrate.model_objective(params, 4, 60, 4, grievance)
+    (d_alone, s_alone), (d_high, s_high) = alone(np.array([low])), alone(np.array([high]))
+    assert d0 == d2 == pytest.approx(d_alone) and d1 == pytest.approx(d_high) and d1 != d0
+    stat = "transition_minor_to_inactive"
+    assert s0[stat] == s_alone[stat] == s2[stat] and s1[stat] == s_high[stat]
+
+
+def test_coefficients_read_only_at_construction_get_a_run_of_their_own():
+    """A coefficient the model reads only while it is built (a responder's leverage, the bias factor) cannot be set
+    per world on a built model: the search gives each of its sets a run of its own instead of a block."""
+    from sim.model import READ_WHEN_BUILT
+
+    assert calibrate.per_world_ready(["end_rate_minor_per_year", "intractability_spread"])
+    assert "leverage_unity" in READ_WHEN_BUILT and not calibrate.per_world_ready(["leverage_unity"])
+    assert not calibrate.per_world_ready(["end_rate_minor_per_year", "mediator_bias"])
 
 
 def test_plausible_range_is_the_near_best_region():
