@@ -318,16 +318,17 @@ class DynamicsConfig:
     # insurgencies smoulder for decades). Both follow the same draw as the intractability (ODD 7.4).
     war_cost_intractability: float = param(
         1.0, unit="exponent k: a conflict's war-cost brake x Z^-k (Z its end-hazard multiplier; 0: no link)",
-        lo=0.0, hi=4.0, plausible=(0.00729, 3.0),
+        lo=0.0, hi=4.0, plausible=(0.26, 2.92),
         source="Balcells & Kalyvas 2014; Fearon 2004: the conflicts that last are fought at low intensity; set "
-        "from exploratory runs and kept by the refit (weakly identified): docs/validation/CALIBRATION.md",
+        "from exploratory runs and kept by the refit; range from a search that sees the kind (30 Nov 2026): "
+        "docs/validation/CALIBRATION.md",
     )
     conventional_share: float = param(
         0.1, unit="share of conflicts (the most readily ended kind) that break out as wars", lo=0.0, hi=1.0,
-        plausible=(0.00154, 0.4),
+        plausible=(0.0269, 0.133),
         source="Balcells & Kalyvas 2014 (conventional civil wars); UCDP/PRIO: 14 % of episodes at war in their "
-        "first year; set from exploratory runs and kept by the refit (weakly identified): "
-        "docs/validation/CALIBRATION.md",
+        "first year; set from exploratory runs and kept by the refit; range from a search that sees the kind "
+        "(30 Nov 2026): docs/validation/CALIBRATION.md",
     )
     mediation_ripeness: float = param(
         1.0, unit="x mediation's pull on the end hazard per year of fighting", lo=0.0, hi=10.0, plausible=(0.25, 3.0),
