@@ -475,6 +475,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         fatigue[cells] += (war + FLOAT(1.0)) * FLOAT(1.0 / DAYS_PER_YEAR)
 
     # -- 2b. The conflict life cycle -------------------------------------------------------------------
+    def fighting_cells(self) -> np.ndarray:
+        """The flat (site, world) cells in armed conflict today, as update_tension found them (phases hold until
+        end_or_fall_back); found afresh when it has not run today (a test's call)."""
+        day, cells = self._fighting
+        return cells if day == self.day else np.flatnonzero(self.phase >= 3)
+
     def end_or_fall_back(self) -> None:
         """Armed conflicts end (settlement, exhaustion, victory) and wars fall back to minor conflict.
 
@@ -483,9 +489,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         is ripe, Zartman) and so does third parties' pressure (mediation brings agreements, Bercovitch 1996). One keyed
         uniform per site-day of an episode decides, addressed by (world, site, episode, day of episode):
         a policy that delays a war meets the same luck later."""
-        day, cells = self._fighting
-        if day != self.day:  # not after today's update_tension (a test's call): found afresh
-            cells = np.flatnonzero(self.phase >= 3)
+        cells = self.fighting_cells()
         if not cells.size:
             return
         d = self.dyn
@@ -721,9 +725,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         """I <- I - loss x I where the site is at war, at today's fighting cells only (war is a few per cent of
         the block; elsewhere the block arithmetic would subtract exact zeros), with the block's float32 arithmetic
         (the coefficient is a float32 scalar, or per world under parameter uncertainty)."""
-        day, cells = self._fighting
-        if day != self.day:  # not after today's update_tension (a test's call): found afresh
-            cells = np.flatnonzero(self.phase >= 3)
+        cells = self.fighting_cells()
         war = cells[self.phase.reshape(-1)[cells] >= 4]
         if war.size:
             infrastructure = self.infrastructure.reshape(-1)
