@@ -172,3 +172,40 @@ def daily_words(cells, salts, words):
                 z *= _C2
                 z ^= z >> _S31
                 words[k, s, w] = z
+
+
+@njit(**_OPTIONS)
+def count_fighting_days(phase, day, year, site_escalated, any_armed, any_war, first_escalation, first_war, never,
+                        conflict_days, war_days, year_conflict_days, year_war_days):
+    """sim.model.PreventiveDiplomacyModel.bookkeeping's counts of the day, in one pass over each site's worlds
+    (integers: any order gives the same numbers): where each site is in armed conflict (phase >= 3) and at war (4),
+    whether each world is, the first days, and the days in conflict and at war per world and per year. Returns the
+    worlds with a site in armed conflict, at war, ever escalated, and the (site, world) cells in armed conflict."""
+    S, R = phase.shape
+    for w in range(R):
+        any_armed[w] = False
+        any_war[w] = False
+    cells = 0
+    for s in range(S):
+        for w in range(R):
+            p = phase[s, w]
+            armed = p >= 3
+            war = p >= 4
+            site_escalated[s, w] |= armed
+            any_armed[w] |= armed
+            any_war[w] |= war
+            conflict_days[w] += np.int32(armed)
+            war_days[w] += np.int32(war)
+            year_conflict_days[year, s, w] += np.int16(armed)
+            year_war_days[year, s, w] += np.int16(war)
+            cells += np.int64(armed)
+    n_armed, n_war, escalated = 0, 0, 0
+    for w in range(R):
+        if any_armed[w] and first_escalation[w] == never:
+            first_escalation[w] = day
+        if any_war[w] and first_war[w] == never:
+            first_war[w] = day
+        n_armed += np.int64(any_armed[w])
+        n_war += np.int64(any_war[w])
+        escalated += np.int64(first_escalation[w] < never)
+    return n_armed, n_war, escalated, cells

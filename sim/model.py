@@ -220,8 +220,11 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.datacollector = DailyAggregates(
             model_reporters={name: _aggregate(name) for name in AGGREGATES}
         )
+        self._any_armed, self._any_war = np.zeros(R, dtype=bool), np.zeros(R, dtype=bool)  # bookkeeping's, daily
         armed = self.phase >= 3
-        self.measure(armed.any(axis=0), (self.phase >= 4).any(axis=0), armed, 0)
+        any_armed, any_war = armed.any(axis=0), (self.phase >= 4).any(axis=0)
+        counts = (np.count_nonzero(any_armed), np.count_nonzero(any_war), 0, np.count_nonzero(armed))
+        self.measure(any_armed, any_war, counts, 0)
 
     # -- the schedule ------------------------------------------------------------------------------
     def regional_organisations(self, on: bool) -> RegionalOrganisation:
@@ -728,45 +731,44 @@ class PreventiveDiplomacyModel(mesa.Model):
 
     # -- 7. Bookkeeping ------------------------------------------------------------------------------
     def bookkeeping(self) -> None:
-        armed = self.phase >= 3
-        war = self.phase >= 4
-        self.site_escalated |= armed
-        any_armed, any_war = armed.any(axis=0), war.any(axis=0)
-        self.first_escalation[any_armed & (self.first_escalation == NEVER)] = self.day
-        self.first_war[any_war & (self.first_war == NEVER)] = self.day
-        self.conflict_days += armed.sum(axis=0, dtype=np.int32)
-        self.war_days += war.sum(axis=0, dtype=np.int32)
+        """The day's outcomes per world: first escalation and war, days in armed conflict and at war (in all and per
+        year, per site), crises waiting for an envoy; then the day's aggregates (``measure``). The counts come from
+        one compiled pass over the phases (sim.kernels.count_fighting_days)."""
         year = (self.day - 1) // DAYS_PER_YEAR
-        self.year_conflict_days[year] += armed
-        self.year_war_days[year] += war
+        any_armed, any_war = self._any_armed, self._any_war
+        counts = kernels.count_fighting_days(
+            self.phase, self.day, year, self.site_escalated, any_armed, any_war, self.first_escalation,
+            self.first_war, NEVER, self.conflict_days, self.war_days, self.year_conflict_days, self.year_war_days)
         waiting = 0  # crises (sites) waiting for an envoy of either actor, each counted once
         if self.policy.intervene:
             queued = self.un.waiting if self.regional is None else self.un.waiting | self.regional.waiting
             waiting = queued.sum(axis=0, dtype=np.int32)
         self.year_waiting_days[year] += waiting
-        self.measure(any_armed, any_war, armed, waiting)
+        self.measure(any_armed, any_war, counts, waiting)
 
-    def measure(self, any_armed: np.ndarray, any_war: np.ndarray, armed: np.ndarray, waiting) -> None:
-        """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector."""
+    def measure(self, any_armed: np.ndarray, any_war: np.ndarray, counts: tuple[int, int, int, int], waiting) -> None:
+        """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector. ``counts``: the worlds
+        with a site in armed conflict, at war, ever escalated, and the (site, world) cells in armed conflict."""
         regional = self.regional_tension()
         q = quantiles(regional)
         envoys = sum(r.envoys.count for r in self.responders)
         R = self.replicates
+        n_armed, n_war, n_escalated, n_cells = counts
         # Shares as count / R: the same correctly rounded quotient as a boolean mean, without a float64 pass.
         self.aggregates = {
             "day": self.day,
             "tension_mean": float(regional.mean()),
             **{f"tension_q{int(p * 100):02d}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
-            "share_escalated": np.count_nonzero(self.first_escalation < NEVER) / R,
-            "share_in_conflict": np.count_nonzero(any_armed) / R,
-            "share_at_war": np.count_nonzero(any_war) / R,
+            "share_escalated": n_escalated / R,
+            "share_in_conflict": n_armed / R,
+            "share_at_war": n_war / R,
             "envoys_deployed": envoys / R,
-            "sites_in_conflict": float(np.count_nonzero(armed)) / R,
+            "sites_in_conflict": float(n_cells) / R,
             "crises_waiting": float(np.sum(waiting)) / self.replicates,
         }
         self.datacollector.collect(self)
         if len(self.policies) > 1:
-            self.measure_blocks(regional, any_armed, any_war, armed, waiting)
+            self.measure_blocks(regional, any_armed, any_war, self.phase >= 3, waiting)
 
     def measure_blocks(self, regional: np.ndarray, any_armed: np.ndarray, any_war: np.ndarray, armed: np.ndarray,
                        waiting) -> None:
