@@ -20,6 +20,14 @@ from numba.extending import overload
 
 F = np.float32
 _ZERO, _ONE, _TWO, _THREE, _FOUR, _FIVE = F(0.0), F(1.0), F(2.0), F(3.0), F(4.0), F(5.0)
+#: uniform_noise16's constants (sim.model): k - 32767.5 is 2^16 (u - 1/2) exactly, and one product scales it.
+_HALF16 = F(32767.5)
+#: The daily words' 16-bit fields, as shifts and a mask of the 64-bit words (all uint64: numba would take a mix of
+#: unsigned and signed integers to float64).
+_LOW16, _S16, _S32, _S48 = np.uint64(0xFFFF), np.uint64(16), np.uint64(32), np.uint64(48)
+#: splitmix64's finaliser constants (sim.streams._finalise).
+_C1, _C2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
 
 def at(c, w):
@@ -46,7 +54,9 @@ def _row(c, i):
     return lambda c, i: c
 
 
-_OPTIONS = dict(cache=not __import__("os").environ.get("PDSIM_NO_CACHE"), nogil=True, boundscheck=False, error_model="numpy")
+#: Cached next to this file (__pycache__, or numba's user-wide cache where that is not writable): compiled once per
+#: machine and signature. error_model="numpy": a division by zero gives inf as in NumPy (no check in the loop).
+_OPTIONS = dict(cache=True, nogil=True, boundscheck=False, error_model="numpy")
 
 
 @njit(**_OPTIONS)
@@ -97,12 +107,6 @@ def parties_moves(moves, last_moves, effective_grievance, tension, war_history, 
                 moves[s, side, w] = np.int8(z > cut) - np.int8(z < -cut)
 
 
-#: uniform_noise16's constants (sim.model): k - 32767.5 is 2^16 (u - 1/2) exactly, and one product scales it.
-_HALF16 = F(32767.5)
-#: The daily words' 16-bit fields, as shifts and a mask of the 64-bit words (all uint64: numba would take a mix of
-#: unsigned and signed integers to float64).
-_LOW16, _S16, _S32, _S48 = np.uint64(0xFFFF), np.uint64(16), np.uint64(32), np.uint64(48)
-
 
 @njit(**_OPTIONS)
 def tension_step(tension, phase, moves, effective_grievance, words, noise, noise16, move_step, reversion,
@@ -149,10 +153,6 @@ def harden(hardening, tension, jump, hardening_per_day, hardening_decay):
                 h = hardening[s, side, w] + step
                 hardening[s, side, w] = h * (_ONE - at(hardening_decay, w) * F(t < _ONE))
 
-
-#: splitmix64's finaliser constants (sim.streams._finalise).
-_C1, _C2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
 
 @njit(**_OPTIONS)

@@ -626,10 +626,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         if not self.policy.intervene:
             return  # nobody to warn; the observation stream is independent, so skipping it is CRN-safe
         day, noise = self._unit_noise
-        if day != self.day:  # not converted with the tension's today (update_tension): the observers' words alone
-            noise = uniform_noise16(self.streams.observation_words(self.day))
-        else:
-            noise = noise[1:]
+        # Converted with the tension's today (update_tension), else the observers' words alone.
+        noise = noise[1:] if day == self.day else uniform_noise16(self.streams.observation_words(self.day))
         for i, obs in enumerate(self.observers.values()):
             obs.observe(noise[i])
         o, share = self.observers, (lambda p: p.information_sharing)
