@@ -83,7 +83,8 @@ class Party(mesa.Agent):
         Ordered logit: propensity z plus logistic noise of scale ``party_noise``; escalate above the
         threshold, conciliate below minus the threshold. The noise is drawn from one uniform ``u`` per
         party and world by the inverse CDF, log(u / (1 - u)) x scale; ``logit``: that log-odds already
-        looked up (``RandomStreams.party_logit``, the model's daily path)."""
+        looked up (``RandomStreams.party_logit``). The model's daily path is ``choose_moves_compiled``, the same
+        arithmetic in one compiled pass (tests/test_kernels.py holds the two to the same bits)."""
         m, d = model, model.dyn
         if logit is None:
             logit = np.log(u / (1.0 - u))
@@ -158,7 +159,8 @@ class Party(mesa.Agent):
     def harden(model: PreventiveDiplomacyModel, in_crisis, bloodshed: np.ndarray, stable) -> None:
         """Positions harden each day in crisis and jump when blood is first shed; they soften slowly
         when stable. Hardening divides third parties' pressure: the window for small steps closes.
-        ``bloodshed``: the flat (site, world) cells where armed conflict broke out today."""
+        ``bloodshed``: the flat (site, world) cells where armed conflict broke out today. The model's daily path is
+        ``harden_compiled`` (the same bits)."""
         d = model.dyn
         h = model.hardening
         step = d.hardening_per_day * in_crisis
