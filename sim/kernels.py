@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, types
+from numba.core.errors import TypingError
 from numba.extending import overload
 
 F = np.float32
@@ -37,6 +38,10 @@ def at(c, w):
 
 @overload(at, inline="always")
 def _at(c, w):
+    # float32 only: a float64 coefficient would carry the sum into float64 here, where NumPy rounds the block back to
+    # float32 after every in-place term (a different number, silently).
+    if (c.dtype if isinstance(c, types.Array) else c) != types.float32:
+        raise TypingError(f"a coefficient must be float32 (a scalar or one per world), not {c}")
     if isinstance(c, types.Array):
         return lambda c, w: c[w]
     return lambda c, w: c

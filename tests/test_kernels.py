@@ -122,3 +122,10 @@ def test_the_compiled_counts_are_the_numpy_counts():
     np.testing.assert_array_equal(m.year_war_days[0], before["year_war_days"][0] + war)
     assert counts == (armed.any(axis=0).sum(), war.any(axis=0).sum(), (m.first_escalation < NEVER).sum(),
                       armed.sum())
+
+
+def test_a_coefficient_in_float64_is_refused_not_summed_in_another_precision():
+    m = mid_run(CASES["twin"], days=2)
+    m.dyn.weight_fatigue = np.full(m.replicates, 0.5)  # float64: the NumPy rule would round each term to float32
+    with pytest.raises(Exception, match="float32"):
+        Party.choose_moves_compiled(m, m.streams.words(m.day)[0])
