@@ -73,9 +73,9 @@ def parties_moves(moves, last_moves, effective_grievance, tension, war_history, 
     """sim.agents.Party.choose_moves: every party's move in every world, the propensity's terms summed in the order
     of the NumPy rule. ``words``: the day's first (site, world) 64-bit words, whose 16-bit fields 2 and 3 are the
     parties' (their log-odds looked up in ``logit_table`` into the (site, side, world) buffer ``logit``, as
-    RandomStreams.party_logit); ``deadlock`` per site (0 where none);
-    ``side_factor`` a (side, world) block or a pair of scalars; ``pressed``, ``intervene``, ``coerce``: whether the
-    pressure, the carrots and the coercion terms are added (where they are skipped, they add exact zeros)."""
+    RandomStreams.party_logit does); ``deadlock``: per site, 0 where none; ``side_factor``: a (side, world) block
+    or a pair of scalars; ``pressed``, ``intervene``, ``coerce``: whether the pressure, the carrots and the
+    coercion terms are added (where they are skipped, they would add exact zeros)."""
     S, R = tension.shape
     # The log-odds first, in a loop of their own: a table lookup in the fused loop below stops it vectorising
     # (ten times slower). The 16-bit fields are read off the contiguous 64-bit words by shifts: reading them through
@@ -112,15 +112,14 @@ def parties_moves(moves, last_moves, effective_grievance, tension, war_history, 
                 moves[s, side, w] = np.int8(z > cut) - np.int8(z < -cut)
 
 
-
 @njit(**_OPTIONS)
 def tension_step(tension, phase, moves, effective_grievance, words, noise, noise16, move_step, reversion,
                  tension_noise):
     """sim.model.PreventiveDiplomacyModel.update_tension's block arithmetic: tension += move_step x net moves +
     reversion x (grievance - tension) + tension_noise x unit noise, summed in that order, clipped to 0-5; ``phase``
-    gets the phase of the new tension (phase_of, before fighting is held). ``words``: the day's (site, world, 4)
-    64-bit words of the second stream, whose four 16-bit fields are the noise words of the tension (the lowest) and
-    the three observers; ``noise``: None, or a (4, site, world) buffer that gets the unit noise of all four (the
+    gets the phase of the new tension (phase_of, before fighting is held). ``words``: the day's (site, world) 64-bit
+    words of the second stream, whose four 16-bit fields are the noise words of the tension (the lowest) and of the
+    three observers; ``noise``: None, or a (4, site, world) buffer that gets the unit noise of all four (the
     observers read theirs, observe_and_warn)."""
     S, R = tension.shape
     if noise is not None:
@@ -157,7 +156,6 @@ def harden(hardening, tension, jump, hardening_per_day, hardening_decay):
                 step += jump[s, w]
                 h = hardening[s, side, w] + step
                 hardening[s, side, w] = h * (_ONE - at(hardening_decay, w) * F(t < _ONE))
-
 
 
 @njit(**_OPTIONS)
