@@ -17,8 +17,9 @@ import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
+from sim import kernels
 from sim.events import EventKind
-from sim.streams import COUNCIL, FUNDING, HANDOVER, SKILL
+from sim.streams import COUNCIL, FUNDING, HANDOVER, LOGIT16, SKILL
 
 if TYPE_CHECKING:
     from sim.model import PreventiveDiplomacyModel
@@ -82,7 +83,8 @@ class Party(mesa.Agent):
         Ordered logit: propensity z plus logistic noise of scale ``party_noise``; escalate above the
         threshold, conciliate below minus the threshold. The noise is drawn from one uniform ``u`` per
         party and world by the inverse CDF, log(u / (1 - u)) x scale; ``logit``: that log-odds already
-        looked up (``RandomStreams.party_logit``, the model's daily path)."""
+        looked up (``RandomStreams.party_logit``). The model's daily path is ``choose_moves_compiled``, the same
+        arithmetic in one compiled pass (tests/test_kernels.py holds the two to the same bits)."""
         m, d = model, model.dyn
         if logit is None:
             logit = np.log(u / (1.0 - u))
@@ -132,10 +134,33 @@ class Party(mesa.Agent):
         m.moves -= np.less(z, -cut).view(np.int8)
 
     @staticmethod
+    def choose_moves_compiled(model: PreventiveDiplomacyModel, words: np.ndarray) -> None:
+        """``choose_moves`` in one compiled pass (sim.kernels.parties_moves), the model's daily path: the same rule and
+        the same bits, from the day's first (site, world) 64-bit words (``RandomStreams.words``)."""
+        m, d = model, model.dyn
+        intervene = bool(m.policy.intervene)
+        pressed = intervene or bool(m.pressure.any())
+        side_factor = m.side_factor  # None (impartial: x 1 is exact), one pair, or a pair per world
+        if side_factor is None or side_factor.shape[-1] == 1:
+            side_factor = (FLOAT(1.0), FLOAT(1.0)) if side_factor is None else tuple(side_factor[0, :, 0])
+        else:
+            side_factor = side_factor[0]
+        carrots = (d.moral_hazard * FLOAT(m.policy.financial_incentives)) if intervene else FLOAT(0.0)
+        coerce = intervene and bool(m.coerced.any())
+        deadlock = m.no_deadlock if m.deadlock is None else m.deadlock[:, 0, 0]
+        kernels.parties_moves(m.moves, m.last_moves, m.effective_grievance, m.tension, m.war_history,
+                              m.war_cost_weight, m.fatigue, m.phase, words, LOGIT16, m.logit, d.weight_grievance,
+                              d.weight_tension, d.weight_reciprocity, d.conflict_trap, d.weight_fatigue,
+                              d.weight_fighting, d.party_noise, d.party_threshold, deadlock, pressed, m.pressure,
+                              side_factor, m.hardening, intervene, carrots, m.engaged, coerce, d.coercion_backlash,
+                              m.coerced)
+
+    @staticmethod
     def harden(model: PreventiveDiplomacyModel, in_crisis, bloodshed: np.ndarray, stable) -> None:
         """Positions harden each day in crisis and jump when blood is first shed; they soften slowly
         when stable. Hardening divides third parties' pressure: the window for small steps closes.
-        ``bloodshed``: the flat (site, world) cells where armed conflict broke out today."""
+        ``bloodshed``: the flat (site, world) cells where armed conflict broke out today. The model's daily path is
+        ``harden_compiled`` (the same bits)."""
         d = model.dyn
         h = model.hardening
         step = d.hardening_per_day * in_crisis
@@ -143,6 +168,18 @@ class Party(mesa.Agent):
             step.reshape(-1)[bloodshed] += model.coef_at("hardening_on_bloodshed", cells=bloodshed)
         h += step[:, None, :]
         h *= (1.0 - d.hardening_decay * stable)[:, None, :]
+
+    @staticmethod
+    def harden_compiled(model: PreventiveDiplomacyModel, bloodshed: np.ndarray) -> None:
+        """``harden`` in one compiled pass (sim.kernels.harden), the model's daily path: in crisis and stable read
+        off the day's tension, the bloodshed jump at the flat (site, world) cells ``bloodshed``; the same bits."""
+        jump = model.bloodshed_jump.reshape(-1)
+        if bloodshed.size:
+            jump[bloodshed] = model.coef_at("hardening_on_bloodshed", cells=bloodshed)
+        d = model.dyn
+        kernels.harden(model.hardening, model.tension, model.bloodshed_jump, d.hardening_per_day, d.hardening_decay)
+        if bloodshed.size:
+            jump[bloodshed] = 0.0
 
 
 class Observer(mesa.Agent):

@@ -16,6 +16,7 @@ from mesa.discrete_space import Network
 from scipy import sparse
 from scipy.special import gammaincinv, ndtri
 
+from sim import kernels
 from sim.agents import (
     COERCIVE,
     CRISIS,
@@ -137,10 +138,13 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.scheduled_shock = np.array([s.scheduled_shock for s in sites], dtype=FLOAT)
         deadlock = np.array([[s.deadlock] for s in sites], dtype=FLOAT)
         self.deadlock = deadlock[:, :, None] if deadlock.any() else None  # (site, 1, 1)
+        self.no_deadlock = np.zeros(S, dtype=FLOAT)  # the compiled rule's deadlock where there is none
         self.effective_grievance = np.empty((S, R), dtype=FLOAT)
         self.hardening = np.zeros((S, 2, R), dtype=FLOAT)
         self.moves = np.zeros((S, 2, R), dtype=np.int8)
         self.last_moves = np.zeros((S, 2, R), dtype=np.int8)
+        self.bloodshed_jump = np.zeros((S, R), dtype=FLOAT)  # hardening's jump where blood is shed today, else 0
+        self.logit = np.empty((S, 2, R), dtype=FLOAT)  # the day's log-odds of the parties' noise (the compiled rule)
         self.pressure = np.zeros((S, R), dtype=FLOAT)
         self.engaged = np.zeros((S, R), dtype=bool)  # an envoy's rung reached: incentives on the table
         self.coerced = np.zeros((S, R), dtype=bool)  # coercive measures in force
@@ -153,7 +157,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.phase = phase_of(self.tension)
         self.fighting_at_start = self.phase >= 3  # the year before the run counts as active there (onsets)
         self.phase_up = np.zeros((S, R), dtype=bool)
-        # (day, (site, world, 4) unit noise of the tension and the three observers) when converted together that day.
+        # (day, (4, site, world) unit noise of the tension and the three observers) when converted together that day.
         self._unit_noise: tuple[int | None, np.ndarray | None] = (None, None)
         # ((trigger rate, shift rate), their crossing words) for the day's rare events (``rare_words``).
         self._rare_words: tuple[tuple | None, tuple[int, int] | None] = (None, None)
@@ -216,8 +220,11 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.datacollector = DailyAggregates(
             model_reporters={name: _aggregate(name) for name in AGGREGATES}
         )
+        self._any_armed, self._any_war = np.zeros(R, dtype=bool), np.zeros(R, dtype=bool)  # bookkeeping's, daily
         armed = self.phase >= 3
-        self.measure(armed.any(axis=0), (self.phase >= 4).any(axis=0), armed, 0)
+        any_armed, any_war = armed.any(axis=0), (self.phase >= 4).any(axis=0)
+        counts = (np.count_nonzero(any_armed), np.count_nonzero(any_war), 0, np.count_nonzero(armed))
+        self.measure(any_armed, any_war, counts, 0)
 
     # -- the schedule ------------------------------------------------------------------------------
     def regional_organisations(self, on: bool) -> RegionalOrganisation:
@@ -379,32 +386,24 @@ class PreventiveDiplomacyModel(mesa.Model):
     # -- 2. Parties --------------------------------------------------------------------------------
     def parties_choose_moves(self) -> None:
         self.last_moves[...] = self.moves
-        Party.choose_moves(self, logit=self.streams.party_logit(self.day))
+        Party.choose_moves_compiled(self, self.streams.words(self.day)[0])
 
     def update_tension(self) -> None:
         """Moves, reversion toward the (damped) grievance, noise; then phases and hardening."""
         d = self.dyn
-        # move_step x moves + reversion x (grievance - tension) + noise x unit noise, summed in that order in
-        # place (the same float32 sums as one expression, with fewer temporaries).
-        step = np.multiply(net_moves(self.moves), d.move_step)
-        term = np.subtract(self.effective_grievance, self.tension)
-        term *= d.reversion
-        step += term
+        # move_step x moves + reversion x (grievance - tension) + noise x unit noise, summed in that order, clipped,
+        # and the phase of the new tension: one compiled pass (sim.kernels.tension_step, the same float32 sums).
+        words, noise = self.streams.words(self.day)[1], None
         if self.policy.intervene:  # the observers' unit noise too (observe_and_warn): all four converted at once
-            words = self.streams.noise_words(self.day)
-            buffer = self._unit_noise[1]
-            if buffer is None or buffer.shape != words.shape:
-                buffer = np.empty(words.shape, dtype=FLOAT)
-            self._unit_noise = (self.day, uniform_noise16(words, out=buffer))
-            np.multiply(self._unit_noise[1][..., 0], d.tension_noise, out=term)
-        else:
-            term = uniform_noise16(self.streams.tension_words(self.day), out=term)
-            term *= d.tension_noise
-        step += term
-        self.tension += step
-        np.clip(self.tension, 0.0, MAX_TENSION, out=self.tension)
+            noise = self._unit_noise[1]
+            if noise is None or noise.shape != (4, *words.shape):
+                noise = np.empty((4, *words.shape), dtype=FLOAT)
+            self._unit_noise = (self.day, noise)
         old = self.phase
-        self.phase = self.held_phase(old)
+        self.phase = np.empty_like(old)
+        kernels.tension_step(self.tension, self.phase, self.moves, self.effective_grievance, words, noise, _NOISE16,
+                             d.move_step, d.reversion, d.tension_noise)
+        self.phase = self.held_phase(old, self.phase)
         # Blood is shed where armed conflict breaks out: the cells in fighting that were not the day before
         # (found among the few cells in fighting, not by three passes over the block).
         fighting = np.flatnonzero(self.phase >= 3)
@@ -414,9 +413,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.phase_up = up
         self.events.record(self.day, EventKind.PHASE_UP, up, 0, self.phase)
         self.events.record(self.day, EventKind.PHASE_DOWN, down, 0, self.phase)
-        in_crisis = self.tension >= CRISIS
-        stable = self.tension < 1.0
-        Party.harden(self, in_crisis, onset, stable)
+        Party.harden_compiled(self, onset)
         # War leaves a trace: the conflict trap raises later risk (§29). Wars are among the cells in fighting.
         self.war_history.reshape(-1)[fighting[self.phase.reshape(-1)[fighting] >= 4]] = True
         self.count_fighting(old, fighting, onset)
@@ -433,12 +430,12 @@ class PreventiveDiplomacyModel(mesa.Model):
         tension[war] = np.maximum(tension[war], FLOAT(WAR))
         self.phase.reshape(-1)[war] = 4
 
-    def held_phase(self, old: np.ndarray) -> np.ndarray:
+    def held_phase(self, old: np.ndarray, phase: np.ndarray | None = None) -> np.ndarray:
         """The phase from tension, with fighting that persists: once armed conflict has broken out a site
         stays in it until tension falls below ``conflict_exit_tension`` (or the fighting ends, see
         ``end_or_fall_back``); a war stays a war until tension falls below ``war_exit_tension`` (or it falls
-        back). UCDP counts conflict-years: a day's lull is not peace."""
-        phase = phase_of(self.tension)
+        back). UCDP counts conflict-years: a day's lull is not peace. ``phase``: phase_of(tension), if known."""
+        phase = phase_of(self.tension) if phase is None else phase
         cells = np.flatnonzero(old >= 3)  # fighting is held only where there was fighting: a few per cent of cells
         if not cells.size:
             return phase
@@ -629,12 +626,10 @@ class PreventiveDiplomacyModel(mesa.Model):
         if not self.policy.intervene:
             return  # nobody to warn; the observation stream is independent, so skipping it is CRN-safe
         day, noise = self._unit_noise
-        if day != self.day:  # not converted with the tension's today (update_tension): the observers' words alone
-            noise = np.moveaxis(uniform_noise16(self.streams.observation_words(self.day)), 0, -1)
-        else:
-            noise = noise[..., 1:]
+        # Converted with the tension's today (update_tension), else the observers' words alone.
+        noise = noise[1:] if day == self.day else uniform_noise16(self.streams.observation_words(self.day))
         for i, obs in enumerate(self.observers.values()):
-            obs.observe(noise[..., i])
+            obs.observe(noise[i])
         o, share = self.observers, (lambda p: p.information_sharing)
         # No regional organisation, no regional early warning to share.
         partners = [(o["regional"], share)] if self.regional is not None else []
@@ -734,45 +729,44 @@ class PreventiveDiplomacyModel(mesa.Model):
 
     # -- 7. Bookkeeping ------------------------------------------------------------------------------
     def bookkeeping(self) -> None:
-        armed = self.phase >= 3
-        war = self.phase >= 4
-        self.site_escalated |= armed
-        any_armed, any_war = armed.any(axis=0), war.any(axis=0)
-        self.first_escalation[any_armed & (self.first_escalation == NEVER)] = self.day
-        self.first_war[any_war & (self.first_war == NEVER)] = self.day
-        self.conflict_days += armed.sum(axis=0, dtype=np.int32)
-        self.war_days += war.sum(axis=0, dtype=np.int32)
+        """The day's outcomes per world: first escalation and war, days in armed conflict and at war (in all and per
+        year, per site), crises waiting for an envoy; then the day's aggregates (``measure``). The counts come from
+        one compiled pass over the phases (sim.kernels.count_fighting_days)."""
         year = (self.day - 1) // DAYS_PER_YEAR
-        self.year_conflict_days[year] += armed
-        self.year_war_days[year] += war
+        any_armed, any_war = self._any_armed, self._any_war
+        counts = kernels.count_fighting_days(
+            self.phase, self.day, year, self.site_escalated, any_armed, any_war, self.first_escalation,
+            self.first_war, NEVER, self.conflict_days, self.war_days, self.year_conflict_days, self.year_war_days)
         waiting = 0  # crises (sites) waiting for an envoy of either actor, each counted once
         if self.policy.intervene:
             queued = self.un.waiting if self.regional is None else self.un.waiting | self.regional.waiting
             waiting = queued.sum(axis=0, dtype=np.int32)
         self.year_waiting_days[year] += waiting
-        self.measure(any_armed, any_war, armed, waiting)
+        self.measure(any_armed, any_war, counts, waiting)
 
-    def measure(self, any_armed: np.ndarray, any_war: np.ndarray, armed: np.ndarray, waiting) -> None:
-        """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector."""
+    def measure(self, any_armed: np.ndarray, any_war: np.ndarray, counts: tuple[int, int, int, int], waiting) -> None:
+        """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector. ``counts``: the worlds
+        with a site in armed conflict, at war, ever escalated, and the (site, world) cells in armed conflict."""
         regional = self.regional_tension()
         q = quantiles(regional)
         envoys = sum(r.envoys.count for r in self.responders)
         R = self.replicates
+        n_armed, n_war, n_escalated, n_cells = counts
         # Shares as count / R: the same correctly rounded quotient as a boolean mean, without a float64 pass.
         self.aggregates = {
             "day": self.day,
             "tension_mean": float(regional.mean()),
             **{f"tension_q{int(p * 100):02d}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
-            "share_escalated": np.count_nonzero(self.first_escalation < NEVER) / R,
-            "share_in_conflict": np.count_nonzero(any_armed) / R,
-            "share_at_war": np.count_nonzero(any_war) / R,
+            "share_escalated": n_escalated / R,
+            "share_in_conflict": n_armed / R,
+            "share_at_war": n_war / R,
             "envoys_deployed": envoys / R,
-            "sites_in_conflict": float(np.count_nonzero(armed)) / R,
+            "sites_in_conflict": float(n_cells) / R,
             "crises_waiting": float(np.sum(waiting)) / self.replicates,
         }
         self.datacollector.collect(self)
         if len(self.policies) > 1:
-            self.measure_blocks(regional, any_armed, any_war, armed, waiting)
+            self.measure_blocks(regional, any_armed, any_war, self.phase >= 3, waiting)
 
     def measure_blocks(self, regional: np.ndarray, any_armed: np.ndarray, any_war: np.ndarray, armed: np.ndarray,
                        waiting) -> None:

@@ -1,0 +1,214 @@
+"""Compiled daily loops over the model's (site, [side,] world) blocks (numba).
+
+Each kernel is one of the model's rules, as sim.model and sim.agents describe it, fused into one pass over the
+worlds of each (site, side) row instead of a NumPy call (and a temporary block) per term. They give the very
+bits of the NumPy arithmetic they replace: every term is computed in float32 and added in the same order as
+there (float sums depend on it), constants are float32 (no promotion to float64), and nothing is compiled with
+``fastmath``. Worlds are the innermost, contiguous loop and its body has no data-dependent branch (a boolean
+enters as 0 or 1 times its coefficient, a three-way choice as two comparisons), so the loop vectorises: a loop
+over sides innermost, or with ``if`` on the data, measured as slow as NumPy.
+
+A coefficient is a float32 scalar, or one value per world (shape R) under parameter uncertainty; ``at`` reads
+either at a world, and numba compiles one specialisation per combination it meets (cached next to this file).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.core.errors import TypingError
+from numba.extending import overload
+
+F = np.float32
+_ZERO, _ONE, _TWO, _THREE, _FOUR, _FIVE = F(0.0), F(1.0), F(2.0), F(3.0), F(4.0), F(5.0)
+#: uniform_noise16's constants (sim.model): k - 32767.5 is 2^16 (u - 1/2) exactly, and one product scales it.
+_HALF16 = F(32767.5)
+#: The daily words' 16-bit fields, as shifts and a mask of the 64-bit words (all uint64: numba would take a mix of
+#: unsigned and signed integers to float64).
+_LOW16, _S16, _S32, _S48 = np.uint64(0xFFFF), np.uint64(16), np.uint64(32), np.uint64(48)
+#: splitmix64's finaliser constants (sim.streams._finalise).
+_C1, _C2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+
+
+def at(c, w):
+    """A coefficient at world ``w``: the scalar itself, or its per-world value."""
+    return c[w] if np.ndim(c) else c
+
+
+@overload(at, inline="always")
+def _at(c, w):
+    # float32 only: a float64 coefficient would carry the sum into float64 here, where NumPy rounds the block back to
+    # float32 after every in-place term (a different number, silently).
+    if (c.dtype if isinstance(c, types.Array) else c) != types.float32:
+        raise TypingError(f"a coefficient must be float32 (a scalar or one per world), not {c}")
+    if isinstance(c, types.Array):
+        return lambda c, w: c[w]
+    return lambda c, w: c
+
+
+def row(c, i):
+    """Row ``i`` of a block that has one (a (site, world) block, a (side, world) factor), else the value as it is."""
+    return c[i] if np.ndim(c) == 2 or isinstance(c, tuple) else c
+
+
+@overload(row, inline="always")
+def _row(c, i):
+    if (isinstance(c, types.Array) and c.ndim == 2) or isinstance(c, types.UniTuple):
+        return lambda c, i: c[i]
+    return lambda c, i: c
+
+
+#: Cached next to this file (__pycache__, or numba's user-wide cache where that is not writable): compiled once per
+#: machine and signature. error_model="numpy": a division by zero gives inf as in NumPy (no check in the loop).
+_OPTIONS = dict(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+
+
+@njit(**_OPTIONS)
+def parties_moves(moves, last_moves, effective_grievance, tension, war_history, war_cost_weight, fatigue, phase,
+                  words, logit_table, logit, weight_grievance, weight_tension, weight_reciprocity, conflict_trap,
+                  weight_fatigue, weight_fighting, party_noise, threshold, deadlock,
+                  pressed, pressure, side_factor, hardening, intervene, carrots, engaged, coerce, backlash,
+                  coerced):
+    """sim.agents.Party.choose_moves: every party's move in every world, the propensity's terms summed in the order
+    of the NumPy rule. ``words``: the day's first (site, world) 64-bit words, whose 16-bit fields 2 and 3 are the
+    parties' (their log-odds looked up in ``logit_table`` into the (site, side, world) buffer ``logit``, as
+    RandomStreams.party_logit does); ``deadlock``: per site, 0 where none; ``side_factor``: a (side, world) block
+    or a pair of scalars; ``pressed``, ``intervene``, ``coerce``: whether the pressure, the carrots and the
+    coercion terms are added (where they are skipped, they would add exact zeros)."""
+    S, R = tension.shape
+    # The log-odds first, in a loop of their own: a table lookup in the fused loop below stops it vectorising
+    # (ten times slower). The 16-bit fields are read off the contiguous 64-bit words by shifts: reading them through
+    # a strided 16-bit view does not vectorise either.
+    for s in range(S):
+        for w in range(R):
+            logit[s, 0, w] = logit_table[(words[s, w] >> _S32) & _LOW16]
+            logit[s, 1, w] = logit_table[words[s, w] >> _S48]
+    for s in range(S):
+        wcw = row(war_cost_weight, s)
+        for side in range(2):
+            factor = row(side_factor, side)
+            other = 1 - side
+            for w in range(R):
+                t = tension[s, w]
+                site = (effective_grievance[s, w] - _TWO) * at(weight_grievance, w)
+                site += (t - _TWO) * at(weight_tension, w)
+                z = F(last_moves[s, other, w]) * at(weight_reciprocity, w)
+                z += site
+                z += F(war_history[s, w]) * at(conflict_trap, w)
+                armed = t - _THREE
+                z -= (armed if armed > _ZERO else _ZERO) * at(wcw, w)
+                z -= fatigue[s, w] * at(weight_fatigue, w)
+                z += F(phase[s, w] >= 3) * at(weight_fighting, w)
+                heed = hardening[s, side, w] + _ONE
+                if pressed:
+                    z -= (pressure[s, w] * at(factor, w)) / heed
+                z += logit[s, side, w] * at(party_noise, w)
+                if intervene:
+                    z += (at(carrots, w) * F(engaged[s, w])) / heed
+                    if coerce and side == 1:
+                        z += at(backlash, w) * F(coerced[s, w])
+                cut = at(threshold, w) + deadlock[s]
+                moves[s, side, w] = np.int8(z > cut) - np.int8(z < -cut)
+
+
+@njit(**_OPTIONS)
+def tension_step(tension, phase, moves, effective_grievance, words, noise, noise16, move_step, reversion,
+                 tension_noise):
+    """sim.model.PreventiveDiplomacyModel.update_tension's block arithmetic: tension += move_step x net moves +
+    reversion x (grievance - tension) + tension_noise x unit noise, summed in that order, clipped to 0-5; ``phase``
+    gets the phase of the new tension (phase_of, before fighting is held). ``words``: the day's (site, world) 64-bit
+    words of the second stream, whose four 16-bit fields are the noise words of the tension (the lowest) and of the
+    three observers; ``noise``: None, or a (4, site, world) buffer that gets the unit noise of all four (the
+    observers read theirs, observe_and_warn)."""
+    S, R = tension.shape
+    if noise is not None:
+        for s in range(S):
+            for w in range(R):
+                x = words[s, w]
+                noise[0, s, w] = (F(x & _LOW16) - _HALF16) * noise16
+                noise[1, s, w] = (F((x >> _S16) & _LOW16) - _HALF16) * noise16
+                noise[2, s, w] = (F((x >> _S32) & _LOW16) - _HALF16) * noise16
+                noise[3, s, w] = (F(x >> _S48) - _HALF16) * noise16
+    for s in range(S):
+        for w in range(R):
+            t = tension[s, w]
+            step = F(moves[s, 0, w] + moves[s, 1, w]) * at(move_step, w)
+            step += (effective_grievance[s, w] - t) * at(reversion, w)
+            step += ((F(words[s, w] & _LOW16) - _HALF16) * noise16) * at(tension_noise, w)
+            t += step
+            t = _ZERO if t < _ZERO else t
+            t = _FIVE if t > _FIVE else t
+            tension[s, w] = t
+            phase[s, w] = np.int8(t if t < _FOUR else _FOUR)
+
+
+@njit(**_OPTIONS)
+def harden(hardening, tension, jump, hardening_per_day, hardening_decay):
+    """sim.agents.Party.harden: h <- (h + hardening_per_day x in crisis + jump) x (1 - hardening_decay x stable),
+    ``jump`` the bloodshed jump at the cells where armed conflict broke out today (0 elsewhere)."""
+    S, R = tension.shape
+    for s in range(S):
+        for side in range(2):
+            for w in range(R):
+                t = tension[s, w]
+                step = at(hardening_per_day, w) * F(t >= _TWO)
+                step += jump[s, w]
+                h = hardening[s, side, w] + step
+                hardening[s, side, w] = h * (_ONE - at(hardening_decay, w) * F(t < _ONE))
+
+
+@njit(**_OPTIONS)
+def daily_words(cells, salts, words):
+    """sim.streams.RandomStreams._daily: words[k] = splitmix64's finaliser of (cells + salts[k]), modulo 2^64 (the
+    arithmetic of sim.streams._finalise, in one pass instead of eight)."""
+    K = salts.shape[0]
+    S, R = cells.shape
+    for k in range(K):
+        salt = salts[k]
+        for s in range(S):
+            for w in range(R):
+                z = cells[s, w] + salt
+                z ^= z >> _S30
+                z *= _C1
+                z ^= z >> _S27
+                z *= _C2
+                z ^= z >> _S31
+                words[k, s, w] = z
+
+
+@njit(**_OPTIONS)
+def count_fighting_days(phase, day, year, site_escalated, any_armed, any_war, first_escalation, first_war, never,
+                        conflict_days, war_days, year_conflict_days, year_war_days):
+    """sim.model.PreventiveDiplomacyModel.bookkeeping's counts of the day, in one pass over each site's worlds
+    (integers: any order gives the same numbers): where each site is in armed conflict (phase >= 3) and at war (4),
+    whether each world is, the first days, and the days in conflict and at war per world and per year. Returns the
+    worlds with a site in armed conflict, at war, ever escalated, and the (site, world) cells in armed conflict."""
+    S, R = phase.shape
+    for w in range(R):
+        any_armed[w] = False
+        any_war[w] = False
+    cells = 0
+    for s in range(S):
+        for w in range(R):
+            p = phase[s, w]
+            armed = p >= 3
+            war = p >= 4
+            site_escalated[s, w] |= armed
+            any_armed[w] |= armed
+            any_war[w] |= war
+            conflict_days[w] += np.int32(armed)
+            war_days[w] += np.int32(war)
+            year_conflict_days[year, s, w] += np.int16(armed)
+            year_war_days[year, s, w] += np.int16(war)
+            cells += np.int64(armed)
+    n_armed, n_war, escalated = 0, 0, 0
+    for w in range(R):
+        if any_armed[w] and first_escalation[w] == never:
+            first_escalation[w] = day
+        if any_war[w] and first_war[w] == never:
+            first_war[w] = day
+        n_armed += np.int64(any_armed[w])
+        n_war += np.int64(any_war[w])
+        escalated += np.int64(first_escalation[w] < never)
+    return n_armed, n_war, escalated, cells

@@ -1,0 +1,131 @@
+"""The compiled daily loops (sim.kernels) give the very bits of the NumPy rules they replace: the parties' moves,
+hardening, the tension update, the daily hash and the day's conflict counts, on models mid-run, with scalar
+coefficients and with coefficients drawn per world (parameter uncertainty), biased mediators, deadlocked sites,
+coercion, and the twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import kernels
+from sim.agents import NEVER, Party
+from sim.levers import preset_overrides
+from sim.model import MAX_TENSION, PreventiveDiplomacyModel, net_moves, phase_of, uniform_noise16
+from sim.streams import _finalise
+from tests.conftest import make_config
+
+CASES = {
+    "policy": (),
+    "twin": ("policy.intervene=false",),
+    "coercion": ("policy.tool=coercive",),
+    "uncertainty": ("uncertainty.enabled=true", "uncertainty.members=4"),
+    "per-world bias (kydd)": ("uncertainty.enabled=true", "uncertainty.members=3", "dynamics.bias_hypothesis=kydd"),
+    "biased mediator": ("dynamics.mediator_bias=0.4",),
+    "alike conflicts": ("dynamics.intractability_spread=0",),  # the war-cost weight a scalar
+    "alike, uncertain": ("dynamics.intractability_spread=0", "uncertainty.enabled=true", "uncertainty.members=3"),
+    "deadlock": tuple(preset_overrides("madagascar_2009")),
+}
+
+
+def mid_run(overrides: tuple[str, ...], days: int = 90) -> PreventiveDiplomacyModel:
+    m = PreventiveDiplomacyModel(make_config("replicates=400", "horizon_days=400", "output.events=false", *overrides))
+    for _ in range(days):
+        m.step()
+    return m
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_compiled_rule_moves_the_parties_as_the_numpy_rule(case):
+    m = mid_run(CASES[case])
+    rng = np.random.default_rng(1)
+    if m.policy.intervene:  # every term in play: pressure, carrots and coercion in some cells, hardened parties
+        m.pressure[...] = rng.random(m.pressure.shape, dtype=np.float32)
+        m.engaged[...] = rng.random(m.engaged.shape) < 0.5
+        m.coerced[...] = rng.random(m.coerced.shape) < 0.3
+        m.hardening[...] = 3 * rng.random(m.hardening.shape, dtype=np.float32)
+    Party.choose_moves(m, logit=m.streams.party_logit(m.day))
+    reference = m.moves.copy()
+    m.moves[...] = 0
+    Party.choose_moves_compiled(m, m.streams.words(m.day)[0])
+    np.testing.assert_array_equal(m.moves, reference)
+    assert np.array_equal(m.logit, m.streams.party_logit(m.day))
+
+
+@pytest.mark.parametrize("case", ["policy", "uncertainty"])
+def test_compiled_hardening_is_the_numpy_rule(case):
+    m = mid_run(CASES[case])
+    m.tension[0, :50] = 2.5  # some cells in crisis, some stable
+    m.tension[1, :50] = 0.5
+    bloodshed = np.array([3, 17, m.replicates + 5])
+    before = m.hardening.copy()
+    Party.harden(m, m.tension >= 2.0, bloodshed, m.tension < 1.0)
+    reference, m.hardening[...] = m.hardening.copy(), before
+    Party.harden_compiled(m, bloodshed)
+    np.testing.assert_array_equal(m.hardening, reference)
+    assert not m.bloodshed_jump.any()  # cleared for the next day
+
+
+@pytest.mark.parametrize("case", ["policy", "twin", "uncertainty"])
+def test_the_compiled_tension_update_is_the_numpy_arithmetic(case):
+    m = mid_run(CASES[case])
+    d, words = m.dyn, m.streams.noise_words(m.day)
+    # The NumPy update (sim.model before the kernel): move_step x moves + reversion x (grievance - tension) + noise.
+    step = np.multiply(net_moves(m.moves), d.move_step)
+    term = np.subtract(m.effective_grievance, m.tension)
+    term *= d.reversion
+    step += term
+    noise = np.moveaxis(uniform_noise16(words), -1, 0)  # (4, site, world): the tension's and the observers'
+    step += noise[0] * d.tension_noise
+    reference = np.clip(m.tension + step, 0.0, MAX_TENSION)
+    phase, buffer = np.empty_like(m.phase), np.empty_like(noise)
+    kernels.tension_step(m.tension, phase, m.moves, m.effective_grievance, m.streams.words(m.day)[1], buffer,
+                         np.float32(2.0 * np.sqrt(3.0)) * np.float32(2.0**-16), d.move_step, d.reversion,
+                         d.tension_noise)
+    np.testing.assert_array_equal(m.tension, reference)
+    np.testing.assert_array_equal(phase, phase_of(reference))
+    np.testing.assert_array_equal(buffer, noise)
+
+
+def test_the_compiled_daily_hash_is_splitmix64():
+    rng = np.random.default_rng(2)
+    cells = rng.integers(0, 2**63, (3, 1000), dtype=np.uint64) * np.uint64(3)
+    salts = np.array([2**64 - 5, 12345], dtype=np.uint64)
+    words = np.empty((2, 3, 1000), dtype=np.uint64)
+    kernels.daily_words(cells, salts, words)
+    for k in range(2):
+        np.testing.assert_array_equal(words[k], _finalise(cells + salts[k]))
+
+
+def test_the_compiled_counts_are_the_numpy_counts():
+    m = mid_run(("replicates=400", "scenario=kyrgyzstan_2010", "policy=kyrgyzstan_2010"), days=200)
+    arrays = ("site_escalated", "first_escalation", "first_war", "conflict_days", "war_days", "year_conflict_days",
+              "year_war_days")
+    before = {a: getattr(m, a).copy() for a in arrays}
+    armed, war = m.phase >= 3, m.phase >= 4
+    assert armed.any() and war.any()
+    day, year = m.day, 0
+    any_armed, any_war = np.ones(m.replicates, bool), np.ones(m.replicates, bool)  # overwritten
+    counts = kernels.count_fighting_days(m.phase, day, year, m.site_escalated, any_armed, any_war,
+                                         m.first_escalation, m.first_war, NEVER, m.conflict_days, m.war_days,
+                                         m.year_conflict_days, m.year_war_days)
+    np.testing.assert_array_equal(any_armed, armed.any(axis=0))
+    np.testing.assert_array_equal(any_war, war.any(axis=0))
+    np.testing.assert_array_equal(m.site_escalated, before["site_escalated"] | armed)
+    first = before["first_escalation"]
+    np.testing.assert_array_equal(m.first_escalation, np.where(armed.any(axis=0) & (first == NEVER), day, first))
+    first = before["first_war"]
+    np.testing.assert_array_equal(m.first_war, np.where(war.any(axis=0) & (first == NEVER), day, first))
+    np.testing.assert_array_equal(m.conflict_days, before["conflict_days"] + armed.sum(axis=0))
+    np.testing.assert_array_equal(m.war_days, before["war_days"] + war.sum(axis=0))
+    np.testing.assert_array_equal(m.year_conflict_days[0], before["year_conflict_days"][0] + armed)
+    np.testing.assert_array_equal(m.year_war_days[0], before["year_war_days"][0] + war)
+    assert counts == (armed.any(axis=0).sum(), war.any(axis=0).sum(), (m.first_escalation < NEVER).sum(),
+                      armed.sum())
+
+
+def test_a_coefficient_in_float64_is_refused_not_summed_in_another_precision():
+    m = mid_run(CASES["twin"], days=2)
+    m.dyn.weight_fatigue = np.full(m.replicates, 0.5)  # float64: the NumPy rule would round each term to float32
+    with pytest.raises(Exception, match="float32"):
+        Party.choose_moves_compiled(m, m.streams.words(m.day)[0])
