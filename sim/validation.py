@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import os
 import re
@@ -251,13 +252,17 @@ def memory_problem(cfg: RunConfig, workers: int = 1) -> str | None:
 
 
 # -- unknown keys ---------------------------------------------------------------------------------
+#: A schema's field types, evaluated once (its string annotations cost 3 ms a config to evaluate again).
+_type_hints = functools.cache(typing.get_type_hints)
+
+
 def unknown_keys(node: Any, schema: type = RunConfig, prefix: str = "") -> list[str]:
     """Keys in a composed config that the schema does not declare (e.g. a forced ``+policy.flexibilty``).
 
     Hydra's ``+key=value`` appends even to a typed node, so a typo would otherwise pass silently."""
     if not isinstance(node, (DictConfig, dict)) or not is_dataclass(schema):
         return []
-    hints = typing.get_type_hints(schema)
+    hints = _type_hints(schema)
     found = []
     for key in node:
         if key not in hints:

@@ -275,6 +275,32 @@ def experiment_points(loader, name: str):
     return master, plan_points(PointLoader(loader, master), batch, swept), swept
 
 
+def test_planning_checks_keys_once_per_structure_and_still_finds_a_typo(hydra_loader, monkeypatch):
+    """Unknown keys are looked for once per structural base (a value override adds no key), and a point whose own
+    overrides add a key is still checked and named."""
+    import sim.validation
+    from sim.sweep.plan import SweepInputError
+
+    checked = []
+    real = sim.validation.unknown_keys
+    def counted(cfg, *inner):  # the top-level calls (it recurses into nested sections)
+        checked.extend([] if inner else [1])
+        return real(cfg, *inner)
+
+    monkeypatch.setattr(sim.validation, "unknown_keys", counted)
+    master = hydra_loader.load_configuration("config", [], run_mode=RunMode.MULTIRUN)
+    values = [[f"policy.flexibility={f / 10}"] for f in range(6)]
+    assert len(plan_points(PointLoader(hydra_loader, master), values, ["policy.flexibility"])) == 6
+    # (The loader composes its first point from scratch, having no base yet to tell a value from a structure.)
+    assert len(checked) <= 2
+    checked.clear()
+    with pytest.raises(SweepInputError) as err:
+        plan_points(PointLoader(hydra_loader, master), [*values, ["+policy.flexibilty=0.5"]], ["policy.flexibility"])
+    assert len(checked) <= 3
+    assert "point 6" in str(err.value) and "did you mean policy.flexibility" in str(err.value)
+    assert "point 0" not in str(err.value)
+
+
 def test_the_six_experiments_exist():
     assert set(EXPERIMENTS) >= {"lag_sweep", "early_small_vs_late_large", "flexibility_vs_local_preference",
                                 "partnership_coordination", "sustainability", "roster_size"}

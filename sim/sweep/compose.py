@@ -71,6 +71,11 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
 
     def load_task_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
         """The point's config as the job's task function sees it (no hydra node); for planning."""
+        return self.task_config_and_structure(master_config, sweep_overrides)[0]
+
+    def task_config_and_structure(self, master_config: DictConfig,
+                                  sweep_overrides: list[str]) -> tuple[DictConfig, tuple[str, ...]]:
+        """``load_task_config``, and the point's structural overrides: the base it was copied from."""
         _, values, structural = self._split(master_config, sweep_overrides)
         task_bases = self.__dict__.setdefault("_task_bases", {})
         if structural not in task_bases:
@@ -80,7 +85,7 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
             task_bases[structural] = base
         cfg = copy.deepcopy(task_bases[structural])
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
-        return cfg
+        return cfg, structural
 
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
         parsed, values, structural = self._split(master_config, sweep_overrides)

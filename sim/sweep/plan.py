@@ -109,9 +109,17 @@ class PointLoader:
 
         self.loader = FastSweepConfigLoader.wrap(loader)
         self.master = master
+        self._structures: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def __call__(self, overrides: list[str]) -> DictConfig:
-        return self.loader.load_task_config(self.master, list(overrides))
+        cfg, structure = self.loader.task_config_and_structure(self.master, list(overrides))
+        self._structures[tuple(overrides)] = structure
+        return cfg
+
+    def structure(self, overrides: list[str]) -> tuple[str, ...] | None:
+        """A composed point's structural overrides (group choices, additions, deletions): points that share them
+        differ only in values at keys the base already has, so their configs have the same keys."""
+        return self._structures.get(tuple(overrides))
 
 
 def plan_points(
@@ -123,6 +131,7 @@ def plan_points(
     from sim.validation import memory_estimate, problems, unknown_keys
 
     points, found = [], []
+    unknown: dict[tuple[str, ...], list[str]] = {}  # per structure: a value override adds or removes no key
     for i, overrides in enumerate(batch):
         swept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") in swept_keys]
         label = f"point {i} ({' '.join(swept)})" if swept else f"point {i}"
@@ -132,7 +141,11 @@ def plan_points(
             found.append(f"{label}: {_first_lines(exc, getattr(load, 'master', None))}")
             continue
         # (The twin differs only by counterfactual.policy, whose values problems() checks too.)
-        bad = unknown_keys(cfg) + problems(config)
+        structure = load.structure(overrides) if hasattr(load, "structure") else None
+        structure = object() if structure is None else structure  # unknown: a check of its own
+        if structure not in unknown:
+            unknown[structure] = unknown_keys(cfg)
+        bad = unknown[structure] + problems(config)
         found += [f"{label}: {p}" for p in bad]
         values = {}
         for key in swept_keys:
