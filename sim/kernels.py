@@ -212,3 +212,17 @@ def count_fighting_days(phase, day, year, site_escalated, any_armed, any_war, fi
         n_war += np.int64(any_war[w])
         escalated += np.int64(first_escalation[w] < never)
     return n_armed, n_war, escalated, cells
+
+
+_started = False
+
+
+def start() -> None:
+    """Start numba in this process: its first compiled call loads numba's own machinery (0.25-0.4 s here, once per
+    process), each further kernel then loads from the cache in a few milliseconds. Called when a model is built and
+    in a sweep's fork server (its workers inherit a started numba), so that this one-time cost is part of a
+    process's start-up, not of the first day of its first run."""
+    global _started
+    if not _started:
+        daily_words(np.zeros((1, 1), np.uint64), np.zeros(2, np.uint64), np.empty((2, 1, 1), np.uint64))
+        _started = True

@@ -77,6 +77,7 @@ class PreventiveDiplomacyModel(mesa.Model):
         block k's worlds draw the random numbers of a run of that one policy alone. Read levers with ``lever``."""
         seed = config.seed if seed is None else seed
         super().__init__(rng=seed)
+        kernels.start()  # numba's one-time start in this process, with the building, not on the run's first day
         self.config = config
         # Not ``self.scenario``: Mesa 3.5's Model reserves that name for its own Scenario objects (SolaraViz).
         self.scenario_config, self.policy, self.costs = config.scenario, config.policy, config.costs

@@ -32,3 +32,6 @@ import sim.model  # noqa: E402, F401
 import sim.results  # noqa: E402, F401
 import sim.sweep.job  # noqa: E402, F401
 import sim.sweep.stack  # noqa: E402, F401
+from sim import kernels  # noqa: E402
+
+kernels.start()  # numba started once here: every worker forked from this server finds it started (0.25-0.4 s each)
