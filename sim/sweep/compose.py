@@ -22,6 +22,8 @@ HydraContext, so jobs compose fast too. The composed bases travel with it to the
 from __future__ import annotations
 
 import copy
+import io
+import pickle
 from typing import Any
 
 from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
@@ -47,6 +49,7 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state.pop("_task_bases", None)  # planning only
+        state.pop("_frozen", None)  # rebuilt where needed (``_copy``)
         if len(state.get("_bases", {})) > MAX_SHIPPED_BASES:
             state["_bases"] = {}
         return state
@@ -83,17 +86,25 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
             with open_dict(base):
                 base.pop("hydra")
             task_bases[structural] = base
-        cfg = copy.deepcopy(task_bases[structural])
+        cfg = self._copy(("task", structural), task_bases[structural])
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         return cfg, structural
 
+    def _copy(self, key: tuple, base: DictConfig) -> DictConfig:
+        """A deep copy of ``base``, from its pickle (kept per ``key``, in this process only): unpickling a config is
+        5x faster than ``copy.deepcopy`` (1.4 against 7.2 ms for lag_sweep's) and gives the same config, flags and
+        types."""
+        frozen = self.__dict__.setdefault("_frozen", {})
+        if key not in frozen:
+            frozen[key] = _freeze(base)
+        return _thaw(*frozen[key])
+
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
         parsed, values, structural = self._split(master_config, sweep_overrides)
+        cfg = self._copy(("job", structural), self._bases[structural])
         if not values:
-            cfg = copy.deepcopy(self._bases[structural])
             OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
             return cfg
-        cfg = copy.deepcopy(self._bases[structural])
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         app = [o for o in parsed if not o.is_hydra_override()]
         job = cfg.hydra.job
@@ -107,3 +118,38 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
             )
         OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
         return cfg
+
+
+class _ClassesByReference(pickle.Pickler):
+    """Pickles classes by reference to the objects themselves: Hydra's plugin scan loads a launcher's config module
+    a second time, so a schema class in the config is not the one its module now holds, and pickling it by name
+    fails. The pickle is read back in this process only (``_thaw``), where the objects are the same."""
+
+    def __init__(self, file: io.BytesIO, classes: list[type]):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.classes = classes
+
+    def persistent_id(self, obj: Any) -> int | None:
+        if isinstance(obj, type):
+            self.classes.append(obj)
+            return len(self.classes) - 1
+        return None
+
+
+class _ClassesBack(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, classes: list[type]):
+        super().__init__(file)
+        self.classes = classes
+
+    def persistent_load(self, pid: int) -> type:
+        return self.classes[pid]
+
+
+def _freeze(cfg: DictConfig) -> tuple[bytes, list[type]]:
+    buffer, classes = io.BytesIO(), []
+    _ClassesByReference(buffer, classes).dump(cfg)
+    return buffer.getvalue(), classes
+
+
+def _thaw(blob: bytes, classes: list[type]) -> DictConfig:
+    return _ClassesBack(io.BytesIO(blob), classes).load()
