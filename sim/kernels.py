@@ -214,6 +214,69 @@ def count_fighting_days(phase, day, year, site_escalated, any_armed, any_war, fi
     return n_armed, n_war, escalated, cells
 
 
+#: The top 13 bits of a non-negative float32 (sign, exponent and 4 of the mantissa): 4,096 buckets in value order.
+_BUCKET_SHIFT, _BUCKETS = 19, 1 << 12
+
+
+@njit(**_OPTIONS)
+def regional_quantiles(tension, ranks, regional, counts, gathered, out):
+    """sim.model's ``regional_tension`` and ``quantiles`` of a day in two passes over the worlds: ``regional`` gets
+    the highest tension of each world (a maximum: the same value whatever the order), and ``out`` the values at the
+    nearest ``ranks`` of its sorted values (order statistics: the same values whatever the algorithm), by
+    sim.model.bucket_ranks's rule — a histogram of the top 13 bits (``counts``, 4,096 buckets in value order) says
+    which buckets hold the ranks, their values are gathered (into ``gathered``, one per world) and only they are
+    partitioned. Returns False, ``out`` not set, where a value has its sign bit set (negative, -0.0): their bits do
+    not order as the values do, and the caller partitions the whole array instead."""
+    S, R = tension.shape
+    for w in range(R):
+        regional[w] = tension[0, w]
+    for s in range(1, S):
+        for w in range(R):
+            v = tension[s, w]
+            m = regional[w]
+            regional[w] = v if v > m else m
+    bits = regional.view(np.int32)
+    counts[:] = 0
+    for w in range(R):
+        b = bits[w]
+        if b < 0:
+            return False
+        counts[b >> _BUCKET_SHIFT] += 1
+    # The bucket holding each rank, and the values below it in the buckets left out of the gathering.
+    K = ranks.shape[0]
+    held = np.empty(K, np.int64)
+    below = 0
+    k = 0
+    for b in range(_BUCKETS):
+        n = counts[b]
+        while k < K and ranks[k] < below + n:
+            held[k] = b
+            k += 1
+        below += n
+    wanted = np.zeros(_BUCKETS, np.bool_)
+    for k in range(K):
+        wanted[held[k]] = True
+    place = np.empty(K, np.int64)
+    kept = 0
+    below = 0
+    for b in range(_BUCKETS):
+        if wanted[b]:
+            for k in range(K):
+                if held[k] == b:
+                    place[k] = ranks[k] - below + kept
+            kept += counts[b]
+        below += counts[b]
+    n = 0
+    for w in range(R):
+        if wanted[bits[w] >> _BUCKET_SHIFT]:
+            gathered[n] = regional[w]
+            n += 1
+    sel = np.partition(gathered[:n], place)
+    for k in range(K):
+        out[k] = sel[place[k]]
+    return True
+
+
 _started = False
 
 

@@ -222,6 +222,10 @@ class PreventiveDiplomacyModel(mesa.Model):
             model_reporters={name: _aggregate(name) for name in AGGREGATES}
         )
         self._any_armed, self._any_war = np.zeros(R, dtype=bool), np.zeros(R, dtype=bool)  # bookkeeping's, daily
+        # measure's: the day's regional tension, and the buffers of its quantiles' compiled pass (regional_quantiles)
+        self._regional, self._gathered = np.empty(R, dtype=FLOAT), np.empty(R, dtype=FLOAT)
+        self._bucket_counts = np.empty(kernels._BUCKETS, dtype=np.int64)
+        self._quantile_ranks = quantile_ranks(R)
         armed = self.phase >= 3
         any_armed, any_war = armed.any(axis=0), (self.phase >= 4).any(axis=0)
         counts = (np.count_nonzero(any_armed), np.count_nonzero(any_war), 0, np.count_nonzero(armed))
@@ -748,8 +752,7 @@ class PreventiveDiplomacyModel(mesa.Model):
     def measure(self, any_armed: np.ndarray, any_war: np.ndarray, counts: tuple[int, int, int, int], waiting) -> None:
         """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector. ``counts``: the worlds
         with a site in armed conflict, at war, ever escalated, and the (site, world) cells in armed conflict."""
-        regional = self.regional_tension()
-        q = quantiles(regional)
+        regional, q = self.regional_quantiles()
         envoys = sum(r.envoys.count for r in self.responders)
         R = self.replicates
         n_armed, n_war, n_escalated, n_cells = counts
@@ -804,6 +807,15 @@ class PreventiveDiplomacyModel(mesa.Model):
     def regional_tension(self) -> np.ndarray:
         """The highest tension in the region, per world."""
         return self.tension.max(axis=0)
+
+    def regional_quantiles(self) -> tuple[np.ndarray, np.ndarray]:
+        """``regional_tension()`` and its ``quantiles``, the same values in one compiled pass
+        (sim.kernels.regional_quantiles); the regional tension is a buffer that the next day overwrites."""
+        regional, q = self._regional, np.empty(len(QUANTILES), dtype=FLOAT)
+        if not kernels.regional_quantiles(self.tension, self._quantile_ranks, regional, self._bucket_counts,
+                                          self._gathered, q):
+            q = quantiles(regional)  # a negative value (or -0.0): the whole array partitioned
+        return regional, q
 
     @property
     def site_names(self) -> list[str]:
@@ -872,9 +884,14 @@ def uniform_noise16(k: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def quantile_ranks(n: int) -> np.ndarray:
+    """The nearest ranks of the QUANTILES among ``n`` values, ascending."""
+    return np.minimum((np.asarray(QUANTILES) * n).astype(int), n - 1)
+
+
 def quantiles(values: np.ndarray) -> np.ndarray:
     """The QUANTILES of ``values`` (nearest rank; faster than np.quantile here)."""
-    idx = np.minimum((np.asarray(QUANTILES) * values.size).astype(int), values.size - 1)
+    idx = quantile_ranks(values.size)
     if values.size >= 4096 and values.dtype == np.float32:
         bits = values.view(np.int32)
         if bits.min() >= 0:  # no negative value, no -0.0: the bits order as the values do

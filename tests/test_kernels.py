@@ -11,7 +11,15 @@ import pytest
 from sim import kernels
 from sim.agents import NEVER, Party
 from sim.levers import preset_overrides
-from sim.model import MAX_TENSION, PreventiveDiplomacyModel, net_moves, phase_of, uniform_noise16
+from sim.model import (
+    MAX_TENSION,
+    PreventiveDiplomacyModel,
+    net_moves,
+    phase_of,
+    quantile_ranks,
+    quantiles,
+    uniform_noise16,
+)
 from sim.streams import _finalise
 from tests.conftest import make_config
 
@@ -122,6 +130,33 @@ def test_the_compiled_counts_are_the_numpy_counts():
     np.testing.assert_array_equal(m.year_war_days[0], before["year_war_days"][0] + war)
     assert counts == (armed.any(axis=0).sum(), war.any(axis=0).sum(), (m.first_escalation < NEVER).sum(),
                       armed.sum())
+
+
+@pytest.mark.parametrize("case", ["spread", "clustered", "ties", "all zero", "few worlds", "negative"])
+def test_the_compiled_regional_quantiles_are_the_partitioned_order_statistics(case):
+    rng = np.random.default_rng(3)
+    R = 3 if case == "few worlds" else 5000
+    tension = (5 * rng.random((3, R))).astype(np.float32)
+    if case == "clustered":  # most worlds in one histogram bucket: the ranks' buckets are large
+        tension = (3.01 + 0.2 * rng.random((3, R))).astype(np.float32)
+    elif case == "ties":
+        tension = np.round(tension).astype(np.float32)
+    elif case == "all zero":
+        tension[...] = 0.0
+    elif case == "negative":
+        tension[1, 7] = -1.0
+        tension[:, 9] = -0.0
+    regional, q = np.empty(R, np.float32), np.full(5, np.nan, np.float32)
+    ok = kernels.regional_quantiles(tension, quantile_ranks(R), regional, np.empty(kernels._BUCKETS, np.int64),
+                                    np.empty(R, np.float32), q)
+    np.testing.assert_array_equal(regional, tension.max(axis=0))
+    reference = np.partition(regional, quantile_ranks(R))[quantile_ranks(R)]  # sim.model.quantiles's fallback
+    if case == "negative":  # a sign bit set: left to the partition of the whole array
+        assert not ok and np.isnan(q).all()
+    else:
+        assert ok
+        np.testing.assert_array_equal(q.view(np.int32), reference.view(np.int32))
+        np.testing.assert_array_equal(q, quantiles(regional))
 
 
 def test_a_coefficient_in_float64_is_refused_not_summed_in_another_precision():
