@@ -408,21 +408,29 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.phase = np.empty_like(old)
         kernels.tension_step(self.tension, self.phase, self.moves, self.effective_grievance, words, noise, _NOISE16,
                              d.move_step, d.reversion, d.tension_noise)
-        self.phase = self.held_phase(old, self.phase)
-        # Blood is shed where armed conflict breaks out: the cells in fighting that were not the day before
-        # (found among the few cells in fighting, not by three passes over the block).
-        fighting = np.flatnonzero(self.phase >= 3)
-        onset = fighting[old.reshape(-1)[fighting] < 3]
-        self.break_out(onset)
+        # Fighting held (held_phase), conflicts of conventional kind breaking out as wars (break_out), the conflict
+        # trap and the count of fighting (count_fighting): one compiled pass (sim.kernels.hold_fighting). Blood is
+        # shed where armed conflict breaks out (``onset``): the cells in fighting that were not the day before.
+        fighting, onset = self.hold_fighting(old)
         up, down = self.phase > old, self.phase < old
         self.phase_up = up
         self.events.record(self.day, EventKind.PHASE_UP, up, 0, self.phase)
         self.events.record(self.day, EventKind.PHASE_DOWN, down, 0, self.phase)
         Party.harden_compiled(self, onset)
-        # War leaves a trace: the conflict trap raises later risk (§29). Wars are among the cells in fighting.
-        self.war_history.reshape(-1)[fighting[self.phase.reshape(-1)[fighting] >= 4]] = True
-        self.count_fighting(old, fighting, onset)
         self._fighting = self.day, fighting  # the life cycle's cells today (end_or_fall_back): phases hold until then
+
+    def hold_fighting(self, old: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``held_phase``, ``break_out``, the conflict trap (§29: war leaves a trace) and ``count_fighting`` of the
+        day, the same numbers in one compiled pass (sim.kernels.hold_fighting); ``self.phase`` is the phase of the
+        new tension. Returns the flat cells in armed conflict and those where it broke out today."""
+        d = self.dyn
+        n = self.phase.size
+        fighting, onset = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+        n_fighting, n_onset = kernels.hold_fighting(
+            self.phase, old, self.tension, d.conflict_exit_tension, d.war_exit_tension, self.conventional, FLOAT(WAR),
+            self.war_history, self.episode, self.onsets, self.episode_day, self.fatigue,
+            FLOAT(1.0) - FLOAT(1.0) / d.fatigue_memory_days, FLOAT(1.0 / DAYS_PER_YEAR), fighting, onset)
+        return fighting[:n_fighting], onset[:n_onset]
 
     def break_out(self, onset: np.ndarray) -> None:
         """Conventional conflicts (``draw_kind``) break out as wars: at the flat cells where armed conflict breaks

@@ -95,6 +95,46 @@ def test_the_compiled_tension_update_is_the_numpy_arithmetic(case):
     np.testing.assert_array_equal(buffer, noise)
 
 
+FIGHTING_CASES = {
+    "policy": CASES["policy"],
+    "twin": CASES["twin"],
+    "uncertainty": CASES["uncertainty"],
+    "kyrgyzstan": tuple(preset_overrides("kyrgyzstan_2010")),
+    "no conventional wars": ("dynamics.conventional_share=0",),
+}
+
+
+@pytest.mark.parametrize("case", list(FIGHTING_CASES))
+def test_compiled_fighting_is_the_numpy_rules(case):
+    m = mid_run(FIGHTING_CASES[case], days=150)
+    assert (m.conventional is None) == (case == "no conventional wars")
+    rng = np.random.default_rng(4)
+    # Every branch in play: fighting held and let go, wars held, new conflicts (of conventional kind, some of them).
+    m.tension[...] = (5 * rng.random(m.tension.shape)).astype(np.float32)
+    old = rng.integers(0, 5, m.phase.shape).astype(np.int8)
+    new_phase = phase_of(m.tension)
+    arrays = ("tension", "war_history", "episode", "onsets", "episode_day", "fatigue")
+    before = {a: getattr(m, a).copy() for a in arrays}
+    # The NumPy rules, as update_tension applied them before the kernel.
+    m.phase = m.held_phase(old, new_phase.copy())
+    fighting = np.flatnonzero(m.phase >= 3)
+    onset = fighting[old.reshape(-1)[fighting] < 3]
+    m.break_out(onset)
+    m.war_history.reshape(-1)[fighting[m.phase.reshape(-1)[fighting] >= 4]] = True
+    m.count_fighting(old, fighting, onset)
+    assert onset.size and (m.phase > new_phase).any() and (m.phase == 4).any()
+    reference = {a: getattr(m, a).copy() for a in (*arrays, "phase")}
+    for a in arrays:
+        getattr(m, a)[...] = before[a]
+    m.phase = new_phase
+    cells, onset_cells = m.hold_fighting(old)
+    for a in (*arrays, "phase"):
+        np.testing.assert_array_equal(getattr(m, a), reference[a], err_msg=a)
+        assert getattr(m, a).tobytes() == reference[a].tobytes(), a
+    np.testing.assert_array_equal(cells, fighting)
+    np.testing.assert_array_equal(onset_cells, onset)
+
+
 def test_the_compiled_daily_hash_is_splitmix64():
     rng = np.random.default_rng(2)
     cells = rng.integers(0, 2**63, (3, 1000), dtype=np.uint64) * np.uint64(3)
