@@ -158,6 +158,57 @@ def harden(hardening, tension, jump, hardening_per_day, hardening_decay):
                 hardening[s, side, w] = h * (_ONE - at(hardening_decay, w) * F(t < _ONE))
 
 
+def cell(c, s, w):
+    """A threshold at cell (s, w): the scalar itself, or its value in a (site, world) block."""
+    return c[s, w] if np.ndim(c) else c
+
+
+@overload(cell, inline="always")
+def _cell(c, s, w):
+    if isinstance(c, types.Array):
+        return lambda c, s, w: c[s, w]
+    return lambda c, s, w: c
+
+
+@njit(**_OPTIONS)
+def daily_events(words, below, above, elections, grievance, infrastructure, infrastructure_damping, relief,
+                 relief_decay, effective_grievance, trigger, shifted):
+    """sim.model.PreventiveDiplomacyModel.experience_events's block work in one pass over each site's worlds: the
+    cells of the day's triggers (the low 32 bits k of the day's first words, as k x 2^32, below ``below``: a scalar
+    or one per (site, world); every cell of a site with an election today) and of shifts in local preference (k x
+    2^32 at or above ``above``), compacted in flat order into ``trigger`` and ``shifted`` (S x R long); the
+    grievance damped by the infrastructures for peace (grievance x (1 - infrastructure_damping x infrastructure))
+    less the settlements' relief, which then fades (x ``relief_decay``: with the relief zero nearly everywhere,
+    the NumPy rule skips it where it is zero everywhere, and a zero times a decay >= 0 is that zero). Returns the
+    number of triggers and of shifts."""
+    S, R = grievance.shape
+    for s in range(S):
+        for w in range(R):
+            damping = _ONE - at(infrastructure_damping, w) * infrastructure[s, w]
+            g = grievance[s, w] * damping
+            effective_grievance[s, w] = g - relief[s, w]
+            relief[s, w] *= at(relief_decay, w)
+    # Rare events: flagged in a vectorised pass (1 a trigger, 2 a shift), then the flags searched, a branch that is
+    # nearly never taken (a branchless compaction, or one on the words, measured three times slower).
+    n_trigger, n_shifted = 0, 0
+    flags = np.empty(R, np.uint8)
+    for s in range(S):
+        election = np.uint8(elections[s])
+        for w in range(R):
+            k = words[s, w] << _S32
+            flags[w] = np.uint8(k < cell(below, s, w)) | election | (np.uint8(k >= above) << np.uint8(1))
+        for w in range(R):
+            f = flags[w]
+            if f:
+                if f & 1:
+                    trigger[n_trigger] = s * R + w
+                    n_trigger += 1
+                if f & 2:
+                    shifted[n_shifted] = s * R + w
+                    n_shifted += 1
+    return n_trigger, n_shifted
+
+
 @njit(**_OPTIONS)
 def hold_fighting(phase, old, tension, conflict_exit, war_exit, conventional, war_line, war_history, episode, onsets,
                   episode_day, fatigue, fatigue_decay, fatigue_step, fighting, onset):
@@ -196,15 +247,17 @@ def hold_fighting(phase, old, tension, conflict_exit, war_exit, conventional, wa
             episode_day[s, w] = (np.int32(0) if new else days) + np.int32(armed)
             f = fatigue[s, w]
             fatigue[s, w] = f + (F(at_war) + _ONE) * fatigue_step if armed else f * at(fatigue_decay, w)
+    # The cells found with a branch: a branchless compaction (each cell written, the count advanced where it belongs)
+    # measured three times slower, 40 against 14 us on 30,000 cells a fifth in fighting.
     n_fighting, n_onset = 0, 0
     for s in range(S):
-        for w in range(R):  # compacted without a branch: each cell written, the count advanced where it belongs
-            p = phase[s, w]
-            armed = p >= i3
-            fighting[n_fighting] = s * R + w
-            n_fighting += np.int64(armed)
-            onset[n_onset] = s * R + w
-            n_onset += np.int64(armed & (old[s, w] < i3))
+        for w in range(R):
+            if phase[s, w] >= i3:
+                fighting[n_fighting] = s * R + w
+                n_fighting += 1
+                if old[s, w] < i3:
+                    onset[n_onset] = s * R + w
+                    n_onset += 1
     return n_fighting, n_onset
 
 

@@ -326,20 +326,27 @@ class PreventiveDiplomacyModel(mesa.Model):
         # coincide on one day (a scheduled election can).
         shift_rate = sc.preference_shift_per_year / 365.0
         # The uniforms' 32-bit words k compared with the words at which the uniform crosses the rates (``rare_words``):
-        # the same cells as comparing the uniforms, which are computed only at the few cells concerned. As k x 2^32
-        # (uint64, contiguous): the comparisons cost a third of those on the strided words.
-        k = self.streams.trigger_words_high(self.day)
+        # the same cells as comparing the uniforms, which are computed only at the few cells concerned; as k x 2^32
+        # with K x 2^32 (they order as k and K do). The largest word, 2^64 - 1, lies above every k x 2^32: a rate
+        # that no word crosses triggers every day, and a shift rate of 0 shifts nothing.
         below, above = self.rare_words(rate, shift_rate)
         if self.trigger_multiplier is None:
-            trigger = k < np.uint64(below << 32) if below < 1 << 32 else np.ones(k.shape, dtype=bool)
+            below = np.uint64(below << 32) if below < 1 << 32 else _NO_WORD
         else:  # each site at its own rate: the same comparison with a word per (site, world)
-            trigger = k < self.trigger_thresholds(rate)
+            below = self.trigger_thresholds(rate)
+        above = np.uint64(above << 32) if above < 1 << 32 else _NO_WORD
         elections = self.election_day == self.day
-        if elections.any():
-            trigger[elections] = True
-        # Infrastructures for peace absorb part of each shock (§56-57).
-        damping = 1.0 - d.infrastructure_damping * self.infrastructure
-        cells = np.flatnonzero(trigger)
+        # The cells of the triggers and shifts, and the grievance damped by the infrastructures for peace (§56-57,
+        # which absorb part of each shock too) less the settlements' relief, fading (a settlement addresses part of
+        # the grievance for a while, power-sharing, a new constitution; Walter 2011: many settlements do not hold):
+        # one compiled pass over the block (sim.kernels.daily_events).
+        n = self.tension.size
+        cells, shifted = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+        n_trigger, n_shifted = kernels.daily_events(
+            self.streams.words(self.day)[0], below, above, elections, self.grievance, self.infrastructure,
+            d.infrastructure_damping, self.relief, FLOAT(1.0) - FLOAT(1.0) / d.relief_memory_days,
+            self.effective_grievance, cells, shifted)
+        cells, shifted = cells[:n_trigger], shifted[:n_shifted]
         if cells.size:
             # A random trigger's size is uniform on 0.5-1.5 x trigger_shock; a scheduled event's is the
             # site's own multiple (an election, a referendum, a coup foretold: §35-40). Computed at the few
@@ -351,20 +358,13 @@ class PreventiveDiplomacyModel(mesa.Model):
                 rate_at = np.maximum(rate * self.trigger_multiplier.reshape(-1)[cells], 1e-12).astype(FLOAT)
             size = np.where(elections[site], self.scheduled_shock[site],
                             FLOAT(0.5) + self.streams.trigger_at(cells) / rate_at)
-            self.tension.reshape(-1)[cells] += (self.coef_at("trigger_shock", world) * size
-                                                * damping.reshape(-1)[cells])
+            damping = 1.0 - self.coef_at("infrastructure_damping", world) * self.infrastructure.reshape(-1)[cells]
+            self.tension.reshape(-1)[cells] += self.coef_at("trigger_shock", world) * size * damping
             self.events.record_at(self.day, EventKind.TRIGGER, cells)
         at_war = self.phase >= 4
         if at_war.any():  # wars next door: one sparse product over the borders (no BLAS, no loop over sites)
             self.tension += d.spillover_per_day * (self.borders @ at_war.view(np.int8))
-        np.multiply(self.grievance, damping, out=self.effective_grievance)
-        # A settlement addresses part of the grievance for a while (power-sharing, a new constitution); the
-        # relief fades over years (Walter 2011: many settlements do not hold).
-        if self.relief.any():
-            self.effective_grievance -= self.relief
-            self.relief *= FLOAT(1.0) - FLOAT(1.0) / d.relief_memory_days
-
-        if above < 1 << 32 and (shifted := np.flatnonzero(k >= np.uint64(above << 32))).size:  # a few cells: indices
+        if shifted.size:  # a few cells
             preference = self.local_preference.reshape(-1)
             preference[shifted] = (1.0 - self.streams.trigger_at(shifted)) < 0.5 * shift_rate
             self.events.record_at(self.day, EventKind.PREFERENCE_SHIFT, shifted, 0, preference[shifted])
@@ -879,6 +879,9 @@ def uniform_noise(u: np.ndarray) -> np.ndarray:
     Gaussian draw here; after smoothing and summing over days the difference does not matter."""
     return (u - np.float32(0.5)) * np.float32(2.0 * np.sqrt(3.0))
 
+
+#: The largest 64-bit word: above every daily word k x 2^32 (experience_events).
+_NO_WORD = np.uint64(2**64 - 1)
 
 #: ``uniform_noise``'s scale over 2^16: a power-of-two rescale is exact, so one product rounds as the two did.
 _NOISE16 = np.float32(2.0 * np.sqrt(3.0)) * np.float32(2.0**-16)

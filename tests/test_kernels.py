@@ -135,6 +135,59 @@ def test_compiled_fighting_is_the_numpy_rules(case):
     np.testing.assert_array_equal(onset_cells, onset)
 
 
+EVENT_CASES = {
+    "policy": CASES["policy"],
+    "uncertainty": CASES["uncertainty"],  # infrastructure damping drawn per world
+    "sites at their own rates": ("scenario.sites.A.trigger_multiplier=3", "scenario.sites.C.trigger_multiplier=0"),
+    "a trigger every day, no shift": ("scenario.trigger_rate_per_year=400", "scenario.preference_shift_per_year=0"),
+}
+
+
+@pytest.mark.parametrize("case", list(EVENT_CASES))
+def test_the_compiled_daily_events_are_the_numpy_rules(case):
+    m = mid_run(EVENT_CASES[case], days=40)
+    assert (m.trigger_multiplier is not None) == (case == "sites at their own rates")
+    d, sc, rng = m.dyn, m.scenario_config, np.random.default_rng(5)
+    m.infrastructure[...] = rng.random(m.infrastructure.shape, dtype=np.float32)
+    m.relief[...] = np.where(rng.random(m.relief.shape) < 0.1, rng.random(m.relief.shape, dtype=np.float32), 0)
+    m.election_day[1] = m.day  # an election at site B today
+    # The NumPy rules, as experience_events applied them before the kernel.
+    rate, shift_rate = sc.trigger_rate_per_year / 365.0, sc.preference_shift_per_year / 365.0
+    k = m.streams.trigger_words_high(m.day)
+    below, above = m.rare_words(rate, shift_rate)
+    if m.trigger_multiplier is None:
+        trigger = k < np.uint64(below << 32) if below < 1 << 32 else np.ones(k.shape, dtype=bool)
+    else:
+        trigger = k < m.trigger_thresholds(rate)
+    elections = m.election_day == m.day
+    trigger[elections] = True
+    shifted = np.flatnonzero(k >= np.uint64(above << 32)) if above < 1 << 32 else np.zeros(0, dtype=np.intp)
+    effective = m.grievance * (1.0 - d.infrastructure_damping * m.infrastructure)
+    relief = m.relief.copy()
+    if relief.any():
+        effective -= relief
+        relief *= np.float32(1.0) - np.float32(1.0) / d.relief_memory_days
+    # The compiled pass, with the thresholds experience_events gives it.
+    no_word = np.uint64(2**64 - 1)
+    if m.trigger_multiplier is None:
+        below = np.uint64(below << 32) if below < 1 << 32 else no_word
+    else:
+        below = m.trigger_thresholds(rate)
+    above = np.uint64(above << 32) if above < 1 << 32 else no_word
+    n = m.tension.size
+    cells, shifts = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    out = np.full_like(effective, np.nan)
+    n_trigger, n_shifted = kernels.daily_events(
+        m.streams.words(m.day)[0], below, above, elections, m.grievance, m.infrastructure, d.infrastructure_damping,
+        m.relief, np.float32(1.0) - np.float32(1.0) / d.relief_memory_days, out, cells, shifts)
+    np.testing.assert_array_equal(cells[:n_trigger], np.flatnonzero(trigger))
+    np.testing.assert_array_equal(shifts[:n_shifted], shifted)
+    assert out.tobytes() == effective.tobytes() and m.relief.tobytes() == relief.tobytes()
+    assert n_trigger > m.replicates  # site B's election, and more
+    if case.startswith("a trigger every day"):
+        assert n_trigger == n and n_shifted == 0
+
+
 def test_the_compiled_daily_hash_is_splitmix64():
     rng = np.random.default_rng(2)
     cells = rng.integers(0, 2**63, (3, 1000), dtype=np.uint64) * np.uint64(3)
