@@ -262,6 +262,45 @@ def hold_fighting(phase, old, tension, conflict_exit, war_exit, conventional, wa
 
 
 @njit(**_OPTIONS)
+def observe_and_pool(tension, noise_un, noise_regional, noise_civil, scale_un, scale_regional, scale_civil, signal_un,
+                     signal_regional, signal_civil, un_estimate, un_own, un_regional, un_civil, un_hears_regional,
+                     un_hears_civil, regional_estimate, regional_own, regional_civil, regional_un, regional_hears_un,
+                     smoothing):
+    """sim.model.PreventiveDiplomacyModel.observe_and_warn's signals and pooling in one pass over each site's
+    worlds: each observer's signal (sim.agents.Observer.observe: unit noise x its noise scale + tension), then the
+    UN's estimate pooled from its own signal, the regional organisation's and civil society's (x its ``un_*``
+    weights; a partner is added only where ``un_hears_*``, as Responder.pool_signals skips a weight of 0), and the
+    regional organisation's from its own, civil society's and the UN's (``regional_estimate`` None where there is
+    no regional organisation): pooled - estimate, x smoothing, added to the estimate, in that order."""
+    S, R = tension.shape
+    for s in range(S):
+        for w in range(R):
+            t = tension[s, w]
+            un = noise_un[s, w] * at(scale_un, w) + t
+            regional = noise_regional[s, w] * at(scale_regional, w) + t
+            civil = noise_civil[s, w] * at(scale_civil, w) + t
+            signal_un[s, w] = un
+            signal_regional[s, w] = regional
+            signal_civil[s, w] = civil
+            pooled = un * at(un_own, w)
+            if un_hears_regional:
+                pooled = pooled + regional * at(un_regional, w)
+            if un_hears_civil:
+                pooled = pooled + civil * at(un_civil, w)
+            pooled -= un_estimate[s, w]
+            pooled *= at(smoothing, w)
+            un_estimate[s, w] += pooled
+            if regional_estimate is not None:
+                pooled = regional * at(regional_own, w)
+                pooled = pooled + civil * at(regional_civil, w)
+                if regional_hears_un:
+                    pooled = pooled + un * at(regional_un, w)
+                pooled -= regional_estimate[s, w]
+                pooled *= at(smoothing, w)
+                regional_estimate[s, w] += pooled
+
+
+@njit(**_OPTIONS)
 def daily_words(cells, salts, words):
     """sim.streams.RandomStreams._daily: words[k] = splitmix64's finaliser of (cells + salts[k]), modulo 2^64 (the
     arithmetic of sim.streams._finalise, in one pass instead of eight)."""

@@ -641,17 +641,59 @@ class PreventiveDiplomacyModel(mesa.Model):
         day, noise = self._unit_noise
         # Converted with the tension's today (update_tension), else the observers' words alone.
         noise = noise[1:] if day == self.day else uniform_noise16(self.streams.observation_words(self.day))
-        for i, obs in enumerate(self.observers.values()):
-            obs.observe(noise[i])
         o, share = self.observers, (lambda p: p.information_sharing)
         # No regional organisation, no regional early warning to share.
         partners = [(o["regional"], share)] if self.regional is not None else []
-        self.un.pool_signals(o["un"], [*partners, (o["civil_society"], share)])
-        if self.regional is not None:
-            # Proximity: the regional organisation always hears civil society (§46, §51).
-            self.regional.pool_signals(o["regional"], [(o["civil_society"], lambda p: 1.0), (o["un"], share)])
+        un_partners = [*partners, (o["civil_society"], share)]
+        # Proximity: the regional organisation always hears civil society (§46, §51).
+        regional_partners = [(o["civil_society"], lambda p: 1.0), (o["un"], share)]
+        if not self.observe_and_pool(noise, un_partners, regional_partners):  # the NumPy rules
+            for i, obs in enumerate(self.observers.values()):
+                obs.observe(noise[i])
+            self.un.pool_signals(o["un"], un_partners)
+            if self.regional is not None:
+                self.regional.pool_signals(o["regional"], regional_partners)
         for r in self.responders:
             r.issue_warnings()
+
+    def observe_and_pool(self, noise: np.ndarray, un_partners: list, regional_partners: list) -> bool:
+        """The observers' signals (Observer.observe) and the responders' pooled estimates (Responder.pool_signals),
+        the same numbers in one compiled pass (sim.kernels.observe_and_pool), where every scale and weight is a
+        float32 (a scalar or one per world) and the regional organisation hears civil society; returns False, and
+        nothing done, otherwise (the NumPy rules then run)."""
+        o, regional = self.observers, self.regional
+        un_coefs, un_error = self.un.pool_weights(o["un"], un_partners)
+        hears_regional = regional is not None
+        un_own, *un_weights = un_coefs
+        un_regional = un_weights.pop(0) if hears_regional else FLOAT(0.0)
+        (un_civil,) = un_weights
+        coefficients = [obs.noise for obs in o.values()] + [un_own, un_regional, un_civil, self.dyn.observer_smoothing]
+        if hears_regional:
+            (regional_own, regional_civil, regional_un), regional_error = regional.pool_weights(o["regional"],
+                                                                                               regional_partners)
+            coefficients += [regional_own, regional_civil, regional_un]
+            if not (isinstance(regional_civil, np.ndarray) or regional_civil > 0):
+                return False
+        else:
+            regional_own = regional_civil = regional_un = FLOAT(0.0)
+        R = self.replicates
+        if not all(isinstance(c, np.float32) or (isinstance(c, np.ndarray) and c.dtype == FLOAT and c.shape == (R,))
+                   for c in coefficients):
+            return False
+
+        def heard(c):  # Responder.pool_signals adds a partner's term where its weight is per world or above 0
+            return bool(isinstance(c, np.ndarray) or c > 0)
+
+        kernels.observe_and_pool(
+            self.tension, noise[0], noise[1], noise[2], o["un"].noise, o["regional"].noise, o["civil_society"].noise,
+            o["un"].signal, o["regional"].signal, o["civil_society"].signal, self.un.estimate, un_own, un_regional,
+            un_civil, hears_regional and heard(un_regional), heard(un_civil),
+            regional.estimate if hears_regional else None, regional_own, regional_civil, regional_un,
+            heard(regional_un), self.dyn.observer_smoothing)
+        self.un.estimate_error = un_error
+        if hears_regional:
+            regional.estimate_error = regional_error
+        return True
 
     # -- 4./5. Decision, deployment, action ------------------------------------------------------------
     def decide_and_act(self) -> None:

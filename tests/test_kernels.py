@@ -188,6 +188,40 @@ def test_the_compiled_daily_events_are_the_numpy_rules(case):
         assert n_trigger == n and n_shifted == 0
 
 
+@pytest.mark.parametrize("case", ["policy", "uncertainty", "no regional organisation", "no information sharing"])
+def test_the_compiled_observation_and_pooling_are_the_numpy_rules(case):
+    overrides = {"no regional organisation": ("scenario.regional_organisation=false",),
+                 "no information sharing": ("policy.information_sharing=0",)}.get(case, CASES.get(case))
+    m = mid_run(overrides, days=60)
+    o, regional = m.observers, m.regional
+    assert (regional is None) == (case == "no regional organisation")
+    estimates = [r.estimate for r in m.responders]
+    before = [a.copy() for a in estimates]
+    noise = np.random.default_rng(6).standard_normal((3, *m.tension.shape)).astype(np.float32)
+    share = lambda p: p.information_sharing  # noqa: E731
+    un_partners = ([(o["regional"], share)] if regional is not None else []) + [(o["civil_society"], share)]
+    regional_partners = [(o["civil_society"], lambda p: 1.0), (o["un"], share)]
+    # The NumPy rules, as observe_and_warn applied them before the kernel.
+    for i, obs in enumerate(o.values()):
+        obs.observe(noise[i])
+    m.un.pool_signals(o["un"], un_partners)
+    if regional is not None:
+        regional.pool_signals(o["regional"], regional_partners)
+    signals = [obs.signal.copy() for obs in o.values()]
+    reference = [a.copy() for a in estimates]
+    errors = [np.copy(r.estimate_error) for r in m.responders]
+    for a, b in zip(estimates, before, strict=True):
+        a[...] = b
+    for obs in o.values():
+        obs.signal[...] = np.nan
+    assert m.observe_and_pool(noise, un_partners, regional_partners)
+    for obs, signal in zip(o.values(), signals, strict=True):
+        assert obs.signal.tobytes() == signal.tobytes()
+    for r, estimate, error in zip(m.responders, reference, errors, strict=True):
+        assert r.estimate.tobytes() == estimate.tobytes()
+        np.testing.assert_array_equal(r.estimate_error, error)
+
+
 def test_the_compiled_daily_hash_is_splitmix64():
     rng = np.random.default_rng(2)
     cells = rng.integers(0, 2**63, (3, 1000), dtype=np.uint64) * np.uint64(3)
