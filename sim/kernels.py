@@ -301,6 +301,33 @@ def observe_and_pool(tension, noise_un, noise_regional, noise_civil, scale_un, s
 
 
 @njit(**_OPTIONS)
+def sustain_sites(tension, phase, infrastructure, building, halt, growth, decay, resolution, resolved,
+                  been_in_crisis, relapses, relapse):
+    """sim.model.PreventiveDiplomacyModel.sustain_or_wind_down's block work after the responders', in one pass over
+    each site's worlds: the infrastructures for peace grow where ``building`` (the responders' engagement, None
+    where there is none: growth x 0 would add exact zeros) and the phase is below ``halt`` (growth x built x
+    (1 - I)), then decay (I - decay x I); relapses, back into crisis (tension >= 2) after tension had fallen below
+    ``resolution``: ``relapse`` gets them, ``relapses`` counts them per world."""
+    S, R = tension.shape
+    for s in range(S):
+        for w in range(R):
+            i = infrastructure[s, w]
+            if building is not None:
+                built = building[s, w] & (phase[s, w] < halt)
+                i += (at(growth, w) * F(built)) * (_ONE - i)
+            i -= at(decay, w) * i
+            infrastructure[s, w] = i
+            t = tension[s, w]
+            crisis = t >= _TWO
+            back = resolved[s, w] | (been_in_crisis[s, w] & (t < at(resolution, w)))
+            again = back & crisis
+            relapse[s, w] = again
+            relapses[w] += np.int32(again)
+            resolved[s, w] = back & ~again
+            been_in_crisis[s, w] |= crisis
+
+
+@njit(**_OPTIONS)
 def daily_words(cells, salts, words):
     """sim.streams.RandomStreams._daily: words[k] = splitmix64's finaliser of (cells + salts[k]), modulo 2^64 (the
     arithmetic of sim.streams._finalise, in one pass instead of eight)."""

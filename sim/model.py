@@ -745,30 +745,27 @@ class PreventiveDiplomacyModel(mesa.Model):
     def sustain_or_wind_down(self) -> None:
         d = self.dyn
         engaged = None
-        crisis, calm = self.tension >= CRISIS, self.tension < d.resolution_tension  # tension is settled for the day
         if self.policy.intervene:
+            crisis, calm = self.tension >= CRISIS, self.tension < d.resolution_tension  # tension is settled for the day
             for r in self.responders:
                 mine = r.sustain_or_wind_down(calm, crisis)
                 engaged = mine if engaged is None else np.logical_or(engaged, mine, out=engaged)
         # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72), but not while
         # the country is fighting (dynamics.infrastructure_halted_by): armed conflict destroys institutions rather
         # than building them (Collier et al. 2003).
-        # Nowhere engaged (the twin), growth x 0 would add exact zeros: skipped.
-        if engaged is not None and engaged.any():
-            halt = INFRASTRUCTURE_HALT[d.infrastructure_halted_by]
-            building = engaged if halt is None else np.logical_and(engaged, self.phase < halt)
-            self.infrastructure += d.infrastructure_growth * building * (1.0 - self.infrastructure)
-        self.infrastructure -= d.infrastructure_decay * self.infrastructure
+        # Nowhere engaged (the twin), growth x 0 would add exact zeros: skipped. Growth, decay and relapses (back
+        # into crisis after the critical moment had passed): one compiled pass (sim.kernels.sustain_sites).
+        building = engaged if engaged is not None and engaged.any() else None
+        halt = INFRASTRUCTURE_HALT[d.infrastructure_halted_by]
+        halt = np.int8(5 if halt is None else halt)  # no halt: every phase (0-4) is below 5
+        relapse = np.empty_like(self.resolved)
+        kernels.sustain_sites(self.tension, self.phase, self.infrastructure, building, halt, d.infrastructure_growth,
+                              d.infrastructure_decay, d.resolution_tension, self.resolved, self.been_in_crisis,
+                              self.relapses, relapse)
         # War does not only stop the building: it tears down what was built (the same source), so the capacities
         # of the years before a war do not go on damping the grievance under it until it ends.
         if np.any(d.infrastructure_war_loss):
             self.tear_down_at_war(d.infrastructure_war_loss)
-        # Relapse: back into crisis after the critical moment had passed.
-        self.resolved |= self.been_in_crisis & calm
-        relapse = self.resolved & crisis
-        self.relapses += relapse.sum(axis=0, dtype=np.int32)
-        self.resolved &= ~relapse
-        self.been_in_crisis |= crisis
         self.events.record(self.day, EventKind.RELAPSE, relapse)
 
     def tear_down_at_war(self, loss) -> None:

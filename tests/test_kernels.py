@@ -10,6 +10,7 @@ import pytest
 
 from sim import kernels
 from sim.agents import NEVER, Party
+from sim.config import INFRASTRUCTURE_HALT
 from sim.levers import preset_overrides
 from sim.model import (
     MAX_TENSION,
@@ -220,6 +221,46 @@ def test_the_compiled_observation_and_pooling_are_the_numpy_rules(case):
     for r, estimate, error in zip(m.responders, reference, errors, strict=True):
         assert r.estimate.tobytes() == estimate.tobytes()
         np.testing.assert_array_equal(r.estimate_error, error)
+
+
+@pytest.mark.parametrize("halted_by", ["war", "armed_conflict", "nothing", "no one engaged"])
+def test_the_compiled_sustaining_pass_is_the_numpy_rules(halted_by):
+    overrides = CASES["uncertainty"] if halted_by == "war" else ()
+    if halted_by in ("armed_conflict", "nothing"):
+        overrides = (f"dynamics.infrastructure_halted_by={halted_by}",)
+    m = mid_run(overrides, days=120)
+    d, rng = m.dyn, np.random.default_rng(7)
+    m.infrastructure[...] = rng.random(m.infrastructure.shape, dtype=np.float32)
+    m.resolved[...] = rng.random(m.resolved.shape) < 0.3
+    m.been_in_crisis[...] = rng.random(m.resolved.shape) < 0.5
+    m.tension[...] = (5 * rng.random(m.tension.shape)).astype(np.float32)
+    m.phase[...] = phase_of(m.tension)
+    engaged = None if halted_by == "no one engaged" else rng.random(m.tension.shape) < 0.4
+    arrays = ("infrastructure", "resolved", "been_in_crisis", "relapses")
+    before = {a: getattr(m, a).copy() for a in arrays}
+    # The NumPy rules, as sustain_or_wind_down applied them before the kernel (the tear-down at war aside).
+    crisis, calm = m.tension >= 2.0, m.tension < d.resolution_tension
+    halt = INFRASTRUCTURE_HALT[d.infrastructure_halted_by]
+    if engaged is not None:
+        building = engaged if halt is None else np.logical_and(engaged, m.phase < halt)
+        m.infrastructure += d.infrastructure_growth * building * (1.0 - m.infrastructure)
+    m.infrastructure -= d.infrastructure_decay * m.infrastructure
+    m.resolved |= m.been_in_crisis & calm
+    relapse = m.resolved & crisis
+    m.relapses += relapse.sum(axis=0, dtype=np.int32)
+    m.resolved &= ~relapse
+    m.been_in_crisis |= crisis
+    assert relapse.any()
+    reference = {a: getattr(m, a).copy() for a in arrays}
+    for a in arrays:
+        getattr(m, a)[...] = before[a]
+    out = np.empty_like(relapse)
+    kernels.sustain_sites(m.tension, m.phase, m.infrastructure, engaged, np.int8(5 if halt is None else halt),
+                          d.infrastructure_growth, d.infrastructure_decay, d.resolution_tension, m.resolved,
+                          m.been_in_crisis, m.relapses, out)
+    for a in arrays:
+        assert getattr(m, a).tobytes() == reference[a].tobytes(), a
+    np.testing.assert_array_equal(out, relapse)
 
 
 def test_the_compiled_daily_hash_is_splitmix64():
