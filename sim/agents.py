@@ -587,13 +587,7 @@ class Responder(mesa.Agent):
         """Precision-weighted pooling of its own signal with partners', each partner's precision
         weighted by how much of it is shared (0-1, ``share(policy)``); then exponential smoothing."""
         m = self.model
-        if len(m.policies) == 1:  # from the policy as it is today (play mode may have changed it)
-            *coefs, error = self.pooling(own, partners, m.policy)
-        else:
-            if self._pooling is None:  # per stacked point, as a run of that point computes it
-                n = len(partners) + 2
-                self._pooling = [m.by_policy(lambda p, i=i: self.pooling(own, partners, p)[i]) for i in range(n)]
-            *coefs, error = self._pooling
+        coefs, error = self.pool_weights(own, partners)
         # In place on the one pooled block (its dtype is already that of every sum below): fewer temporaries.
         pooled = own.signal * coefs[0]
         for c, (o, _) in zip(coefs[1:], partners, strict=True):
@@ -604,6 +598,19 @@ class Responder(mesa.Agent):
         pooled *= m.dyn.observer_smoothing
         self.estimate += pooled
         self.estimate_error = error
+
+    def pool_weights(self, own: Observer, partners: list[tuple[Observer, Callable]]) -> tuple[list, object]:
+        """``pooling`` under this run's policy: the weights (own first) and the estimate's standard error, a scalar,
+        or one per world for stacked points."""
+        m = self.model
+        if len(m.policies) == 1:  # from the policy as it is today (play mode may have changed it)
+            *coefs, error = self.pooling(own, partners, m.policy)
+        else:
+            if self._pooling is None:  # per stacked point, as a run of that point computes it
+                n = len(partners) + 2
+                self._pooling = [m.by_policy(lambda p, i=i: self.pooling(own, partners, p)[i]) for i in range(n)]
+            *coefs, error = self._pooling
+        return coefs, error
 
     @staticmethod
     def pooling(own: Observer, partners: list[tuple[Observer, Callable]], policy) -> list:

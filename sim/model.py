@@ -222,6 +222,10 @@ class PreventiveDiplomacyModel(mesa.Model):
             model_reporters={name: _aggregate(name) for name in AGGREGATES}
         )
         self._any_armed, self._any_war = np.zeros(R, dtype=bool), np.zeros(R, dtype=bool)  # bookkeeping's, daily
+        # measure's: the day's regional tension, and the buffers of its quantiles' compiled pass (regional_quantiles)
+        self._regional, self._gathered = np.empty(R, dtype=FLOAT), np.empty(R, dtype=FLOAT)
+        self._bucket_counts = np.empty(kernels._BUCKETS, dtype=np.int64)
+        self._quantile_ranks = quantile_ranks(R)
         armed = self.phase >= 3
         any_armed, any_war = armed.any(axis=0), (self.phase >= 4).any(axis=0)
         counts = (np.count_nonzero(any_armed), np.count_nonzero(any_war), 0, np.count_nonzero(armed))
@@ -322,20 +326,27 @@ class PreventiveDiplomacyModel(mesa.Model):
         # coincide on one day (a scheduled election can).
         shift_rate = sc.preference_shift_per_year / 365.0
         # The uniforms' 32-bit words k compared with the words at which the uniform crosses the rates (``rare_words``):
-        # the same cells as comparing the uniforms, which are computed only at the few cells concerned. As k x 2^32
-        # (uint64, contiguous): the comparisons cost a third of those on the strided words.
-        k = self.streams.trigger_words_high(self.day)
+        # the same cells as comparing the uniforms, which are computed only at the few cells concerned; as k x 2^32
+        # with K x 2^32 (they order as k and K do). The largest word, 2^64 - 1, lies above every k x 2^32: a rate
+        # that no word crosses triggers every day, and a shift rate of 0 shifts nothing.
         below, above = self.rare_words(rate, shift_rate)
         if self.trigger_multiplier is None:
-            trigger = k < np.uint64(below << 32) if below < 1 << 32 else np.ones(k.shape, dtype=bool)
+            below = np.uint64(below << 32) if below < 1 << 32 else _NO_WORD
         else:  # each site at its own rate: the same comparison with a word per (site, world)
-            trigger = k < self.trigger_thresholds(rate)
+            below = self.trigger_thresholds(rate)
+        above = np.uint64(above << 32) if above < 1 << 32 else _NO_WORD
         elections = self.election_day == self.day
-        if elections.any():
-            trigger[elections] = True
-        # Infrastructures for peace absorb part of each shock (§56-57).
-        damping = 1.0 - d.infrastructure_damping * self.infrastructure
-        cells = np.flatnonzero(trigger)
+        # The cells of the triggers and shifts, and the grievance damped by the infrastructures for peace (§56-57,
+        # which absorb part of each shock too) less the settlements' relief, fading (a settlement addresses part of
+        # the grievance for a while, power-sharing, a new constitution; Walter 2011: many settlements do not hold):
+        # one compiled pass over the block (sim.kernels.daily_events).
+        n = self.tension.size
+        cells, shifted = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+        n_trigger, n_shifted = kernels.daily_events(
+            self.streams.words(self.day)[0], below, above, elections, self.grievance, self.infrastructure,
+            d.infrastructure_damping, self.relief, FLOAT(1.0) - FLOAT(1.0) / d.relief_memory_days,
+            self.effective_grievance, cells, shifted)
+        cells, shifted = cells[:n_trigger], shifted[:n_shifted]
         if cells.size:
             # A random trigger's size is uniform on 0.5-1.5 x trigger_shock; a scheduled event's is the
             # site's own multiple (an election, a referendum, a coup foretold: §35-40). Computed at the few
@@ -347,20 +358,13 @@ class PreventiveDiplomacyModel(mesa.Model):
                 rate_at = np.maximum(rate * self.trigger_multiplier.reshape(-1)[cells], 1e-12).astype(FLOAT)
             size = np.where(elections[site], self.scheduled_shock[site],
                             FLOAT(0.5) + self.streams.trigger_at(cells) / rate_at)
-            self.tension.reshape(-1)[cells] += (self.coef_at("trigger_shock", world) * size
-                                                * damping.reshape(-1)[cells])
+            damping = 1.0 - self.coef_at("infrastructure_damping", world) * self.infrastructure.reshape(-1)[cells]
+            self.tension.reshape(-1)[cells] += self.coef_at("trigger_shock", world) * size * damping
             self.events.record_at(self.day, EventKind.TRIGGER, cells)
         at_war = self.phase >= 4
         if at_war.any():  # wars next door: one sparse product over the borders (no BLAS, no loop over sites)
             self.tension += d.spillover_per_day * (self.borders @ at_war.view(np.int8))
-        np.multiply(self.grievance, damping, out=self.effective_grievance)
-        # A settlement addresses part of the grievance for a while (power-sharing, a new constitution); the
-        # relief fades over years (Walter 2011: many settlements do not hold).
-        if self.relief.any():
-            self.effective_grievance -= self.relief
-            self.relief *= FLOAT(1.0) - FLOAT(1.0) / d.relief_memory_days
-
-        if above < 1 << 32 and (shifted := np.flatnonzero(k >= np.uint64(above << 32))).size:  # a few cells: indices
+        if shifted.size:  # a few cells
             preference = self.local_preference.reshape(-1)
             preference[shifted] = (1.0 - self.streams.trigger_at(shifted)) < 0.5 * shift_rate
             self.events.record_at(self.day, EventKind.PREFERENCE_SHIFT, shifted, 0, preference[shifted])
@@ -404,21 +408,29 @@ class PreventiveDiplomacyModel(mesa.Model):
         self.phase = np.empty_like(old)
         kernels.tension_step(self.tension, self.phase, self.moves, self.effective_grievance, words, noise, _NOISE16,
                              d.move_step, d.reversion, d.tension_noise)
-        self.phase = self.held_phase(old, self.phase)
-        # Blood is shed where armed conflict breaks out: the cells in fighting that were not the day before
-        # (found among the few cells in fighting, not by three passes over the block).
-        fighting = np.flatnonzero(self.phase >= 3)
-        onset = fighting[old.reshape(-1)[fighting] < 3]
-        self.break_out(onset)
+        # Fighting held (held_phase), conflicts of conventional kind breaking out as wars (break_out), the conflict
+        # trap and the count of fighting (count_fighting): one compiled pass (sim.kernels.hold_fighting). Blood is
+        # shed where armed conflict breaks out (``onset``): the cells in fighting that were not the day before.
+        fighting, onset = self.hold_fighting(old)
         up, down = self.phase > old, self.phase < old
         self.phase_up = up
         self.events.record(self.day, EventKind.PHASE_UP, up, 0, self.phase)
         self.events.record(self.day, EventKind.PHASE_DOWN, down, 0, self.phase)
         Party.harden_compiled(self, onset)
-        # War leaves a trace: the conflict trap raises later risk (§29). Wars are among the cells in fighting.
-        self.war_history.reshape(-1)[fighting[self.phase.reshape(-1)[fighting] >= 4]] = True
-        self.count_fighting(old, fighting, onset)
         self._fighting = self.day, fighting  # the life cycle's cells today (end_or_fall_back): phases hold until then
+
+    def hold_fighting(self, old: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``held_phase``, ``break_out``, the conflict trap (§29: war leaves a trace) and ``count_fighting`` of the
+        day, the same numbers in one compiled pass (sim.kernels.hold_fighting); ``self.phase`` is the phase of the
+        new tension. Returns the flat cells in armed conflict and those where it broke out today."""
+        d = self.dyn
+        n = self.phase.size
+        fighting, onset = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+        n_fighting, n_onset = kernels.hold_fighting(
+            self.phase, old, self.tension, d.conflict_exit_tension, d.war_exit_tension, self.conventional, FLOAT(WAR),
+            self.war_history, self.episode, self.onsets, self.episode_day, self.fatigue,
+            FLOAT(1.0) - FLOAT(1.0) / d.fatigue_memory_days, FLOAT(1.0 / DAYS_PER_YEAR), fighting, onset)
+        return fighting[:n_fighting], onset[:n_onset]
 
     def break_out(self, onset: np.ndarray) -> None:
         """Conventional conflicts (``draw_kind``) break out as wars: at the flat cells where armed conflict breaks
@@ -629,17 +641,59 @@ class PreventiveDiplomacyModel(mesa.Model):
         day, noise = self._unit_noise
         # Converted with the tension's today (update_tension), else the observers' words alone.
         noise = noise[1:] if day == self.day else uniform_noise16(self.streams.observation_words(self.day))
-        for i, obs in enumerate(self.observers.values()):
-            obs.observe(noise[i])
         o, share = self.observers, (lambda p: p.information_sharing)
         # No regional organisation, no regional early warning to share.
         partners = [(o["regional"], share)] if self.regional is not None else []
-        self.un.pool_signals(o["un"], [*partners, (o["civil_society"], share)])
-        if self.regional is not None:
-            # Proximity: the regional organisation always hears civil society (§46, §51).
-            self.regional.pool_signals(o["regional"], [(o["civil_society"], lambda p: 1.0), (o["un"], share)])
+        un_partners = [*partners, (o["civil_society"], share)]
+        # Proximity: the regional organisation always hears civil society (§46, §51).
+        regional_partners = [(o["civil_society"], lambda p: 1.0), (o["un"], share)]
+        if not self.observe_and_pool(noise, un_partners, regional_partners):  # the NumPy rules
+            for i, obs in enumerate(self.observers.values()):
+                obs.observe(noise[i])
+            self.un.pool_signals(o["un"], un_partners)
+            if self.regional is not None:
+                self.regional.pool_signals(o["regional"], regional_partners)
         for r in self.responders:
             r.issue_warnings()
+
+    def observe_and_pool(self, noise: np.ndarray, un_partners: list, regional_partners: list) -> bool:
+        """The observers' signals (Observer.observe) and the responders' pooled estimates (Responder.pool_signals),
+        the same numbers in one compiled pass (sim.kernels.observe_and_pool), where every scale and weight is a
+        float32 (a scalar or one per world) and the regional organisation hears civil society; returns False, and
+        nothing done, otherwise (the NumPy rules then run)."""
+        o, regional = self.observers, self.regional
+        un_coefs, un_error = self.un.pool_weights(o["un"], un_partners)
+        hears_regional = regional is not None
+        un_own, *un_weights = un_coefs
+        un_regional = un_weights.pop(0) if hears_regional else FLOAT(0.0)
+        (un_civil,) = un_weights
+        coefficients = [obs.noise for obs in o.values()] + [un_own, un_regional, un_civil, self.dyn.observer_smoothing]
+        if hears_regional:
+            (regional_own, regional_civil, regional_un), regional_error = regional.pool_weights(o["regional"],
+                                                                                               regional_partners)
+            coefficients += [regional_own, regional_civil, regional_un]
+            if not (isinstance(regional_civil, np.ndarray) or regional_civil > 0):
+                return False
+        else:
+            regional_own = regional_civil = regional_un = FLOAT(0.0)
+        R = self.replicates
+        if not all(isinstance(c, np.float32) or (isinstance(c, np.ndarray) and c.dtype == FLOAT and c.shape == (R,))
+                   for c in coefficients):
+            return False
+
+        def heard(c):  # Responder.pool_signals adds a partner's term where its weight is per world or above 0
+            return bool(isinstance(c, np.ndarray) or c > 0)
+
+        kernels.observe_and_pool(
+            self.tension, noise[0], noise[1], noise[2], o["un"].noise, o["regional"].noise, o["civil_society"].noise,
+            o["un"].signal, o["regional"].signal, o["civil_society"].signal, self.un.estimate, un_own, un_regional,
+            un_civil, hears_regional and heard(un_regional), heard(un_civil),
+            regional.estimate if hears_regional else None, regional_own, regional_civil, regional_un,
+            heard(regional_un), self.dyn.observer_smoothing)
+        self.un.estimate_error = un_error
+        if hears_regional:
+            regional.estimate_error = regional_error
+        return True
 
     # -- 4./5. Decision, deployment, action ------------------------------------------------------------
     def decide_and_act(self) -> None:
@@ -691,30 +745,27 @@ class PreventiveDiplomacyModel(mesa.Model):
     def sustain_or_wind_down(self) -> None:
         d = self.dyn
         engaged = None
-        crisis, calm = self.tension >= CRISIS, self.tension < d.resolution_tension  # tension is settled for the day
         if self.policy.intervene:
+            crisis, calm = self.tension >= CRISIS, self.tension < d.resolution_tension  # tension is settled for the day
             for r in self.responders:
                 mine = r.sustain_or_wind_down(calm, crisis)
                 engaged = mine if engaged is None else np.logical_or(engaged, mine, out=engaged)
         # Sustained engagement helps national counterparts build infrastructures for peace (§56, §72), but not while
         # the country is fighting (dynamics.infrastructure_halted_by): armed conflict destroys institutions rather
         # than building them (Collier et al. 2003).
-        # Nowhere engaged (the twin), growth x 0 would add exact zeros: skipped.
-        if engaged is not None and engaged.any():
-            halt = INFRASTRUCTURE_HALT[d.infrastructure_halted_by]
-            building = engaged if halt is None else np.logical_and(engaged, self.phase < halt)
-            self.infrastructure += d.infrastructure_growth * building * (1.0 - self.infrastructure)
-        self.infrastructure -= d.infrastructure_decay * self.infrastructure
+        # Nowhere engaged (the twin), growth x 0 would add exact zeros: skipped. Growth, decay and relapses (back
+        # into crisis after the critical moment had passed): one compiled pass (sim.kernels.sustain_sites).
+        building = engaged if engaged is not None and engaged.any() else None
+        halt = INFRASTRUCTURE_HALT[d.infrastructure_halted_by]
+        halt = np.int8(5 if halt is None else halt)  # no halt: every phase (0-4) is below 5
+        relapse = np.empty_like(self.resolved)
+        kernels.sustain_sites(self.tension, self.phase, self.infrastructure, building, halt, d.infrastructure_growth,
+                              d.infrastructure_decay, d.resolution_tension, self.resolved, self.been_in_crisis,
+                              self.relapses, relapse)
         # War does not only stop the building: it tears down what was built (the same source), so the capacities
         # of the years before a war do not go on damping the grievance under it until it ends.
         if np.any(d.infrastructure_war_loss):
             self.tear_down_at_war(d.infrastructure_war_loss)
-        # Relapse: back into crisis after the critical moment had passed.
-        self.resolved |= self.been_in_crisis & calm
-        relapse = self.resolved & crisis
-        self.relapses += relapse.sum(axis=0, dtype=np.int32)
-        self.resolved &= ~relapse
-        self.been_in_crisis |= crisis
         self.events.record(self.day, EventKind.RELAPSE, relapse)
 
     def tear_down_at_war(self, loss) -> None:
@@ -748,8 +799,7 @@ class PreventiveDiplomacyModel(mesa.Model):
     def measure(self, any_armed: np.ndarray, any_war: np.ndarray, counts: tuple[int, int, int, int], waiting) -> None:
         """Per-day aggregates over worlds, computed once and handed to Mesa's DataCollector. ``counts``: the worlds
         with a site in armed conflict, at war, ever escalated, and the (site, world) cells in armed conflict."""
-        regional = self.regional_tension()
-        q = quantiles(regional)
+        regional, q = self.regional_quantiles()
         envoys = sum(r.envoys.count for r in self.responders)
         R = self.replicates
         n_armed, n_war, n_escalated, n_cells = counts
@@ -804,6 +854,15 @@ class PreventiveDiplomacyModel(mesa.Model):
     def regional_tension(self) -> np.ndarray:
         """The highest tension in the region, per world."""
         return self.tension.max(axis=0)
+
+    def regional_quantiles(self) -> tuple[np.ndarray, np.ndarray]:
+        """``regional_tension()`` and its ``quantiles``, the same values in one compiled pass
+        (sim.kernels.regional_quantiles); the regional tension is a buffer that the next day overwrites."""
+        regional, q = self._regional, np.empty(len(QUANTILES), dtype=FLOAT)
+        if not kernels.regional_quantiles(self.tension, self._quantile_ranks, regional, self._bucket_counts,
+                                          self._gathered, q):
+            q = quantiles(regional)  # a negative value (or -0.0): the whole array partitioned
+        return regional, q
 
     @property
     def site_names(self) -> list[str]:
@@ -860,6 +919,9 @@ def uniform_noise(u: np.ndarray) -> np.ndarray:
     return (u - np.float32(0.5)) * np.float32(2.0 * np.sqrt(3.0))
 
 
+#: The largest 64-bit word: above every daily word k x 2^32 (experience_events).
+_NO_WORD = np.uint64(2**64 - 1)
+
 #: ``uniform_noise``'s scale over 2^16: a power-of-two rescale is exact, so one product rounds as the two did.
 _NOISE16 = np.float32(2.0 * np.sqrt(3.0)) * np.float32(2.0**-16)
 
@@ -872,9 +934,14 @@ def uniform_noise16(k: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def quantile_ranks(n: int) -> np.ndarray:
+    """The nearest ranks of the QUANTILES among ``n`` values, ascending."""
+    return np.minimum((np.asarray(QUANTILES) * n).astype(int), n - 1)
+
+
 def quantiles(values: np.ndarray) -> np.ndarray:
     """The QUANTILES of ``values`` (nearest rank; faster than np.quantile here)."""
-    idx = np.minimum((np.asarray(QUANTILES) * values.size).astype(int), values.size - 1)
+    idx = quantile_ranks(values.size)
     if values.size >= 4096 and values.dtype == np.float32:
         bits = values.view(np.int32)
         if bits.min() >= 0:  # no negative value, no -0.0: the bits order as the values do
