@@ -261,6 +261,21 @@ def hold_fighting(phase, old, tension, conflict_exit, war_exit, conventional, wa
     return n_fighting, n_onset
 
 
+@njit(inline="always")
+def _pooled(estimate, own, own_weight, first, first_weight, hears_first, second, second_weight, hears_second,
+            smoothing):
+    """One cell of Responder.pool_signals: the own signal and the partners' heard ones, weighted and summed in that
+    order; the estimate moves toward the sum by ``smoothing``."""
+    pooled = own * own_weight
+    if hears_first:
+        pooled = pooled + first * first_weight
+    if hears_second:
+        pooled = pooled + second * second_weight
+    pooled -= estimate
+    pooled *= smoothing
+    return estimate + pooled
+
+
 @njit(**_OPTIONS)
 def observe_and_pool(tension, noise_un, noise_regional, noise_civil, scale_un, scale_regional, scale_civil, signal_un,
                      signal_regional, signal_civil, un_estimate, un_own, un_regional, un_civil, un_hears_regional,
@@ -282,22 +297,12 @@ def observe_and_pool(tension, noise_un, noise_regional, noise_civil, scale_un, s
             signal_un[s, w] = un
             signal_regional[s, w] = regional
             signal_civil[s, w] = civil
-            pooled = un * at(un_own, w)
-            if un_hears_regional:
-                pooled = pooled + regional * at(un_regional, w)
-            if un_hears_civil:
-                pooled = pooled + civil * at(un_civil, w)
-            pooled -= un_estimate[s, w]
-            pooled *= at(smoothing, w)
-            un_estimate[s, w] += pooled
-            if regional_estimate is not None:
-                pooled = regional * at(regional_own, w)
-                pooled = pooled + civil * at(regional_civil, w)
-                if regional_hears_un:
-                    pooled = pooled + un * at(regional_un, w)
-                pooled -= regional_estimate[s, w]
-                pooled *= at(smoothing, w)
-                regional_estimate[s, w] += pooled
+            un_estimate[s, w] = _pooled(un_estimate[s, w], un, at(un_own, w), regional, at(un_regional, w),
+                                        un_hears_regional, civil, at(un_civil, w), un_hears_civil, at(smoothing, w))
+            if regional_estimate is not None:  # the regional organisation always hears civil society
+                regional_estimate[s, w] = _pooled(regional_estimate[s, w], regional, at(regional_own, w), civil,
+                                                  at(regional_civil, w), True, un, at(regional_un, w),
+                                                  regional_hears_un, at(smoothing, w))
 
 
 @njit(**_OPTIONS)
