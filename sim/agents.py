@@ -591,13 +591,19 @@ class Responder(mesa.Agent):
         # In place on the one pooled block (its dtype is already that of every sum below): fewer temporaries.
         pooled = own.signal * coefs[0]
         for c, (o, _) in zip(coefs[1:], partners, strict=True):
-            if isinstance(c, np.ndarray) or c > 0:  # a per-world weight of 0 adds an exact 0
+            if self.heard(c):
                 term = o.signal * c
                 pooled = np.add(pooled, term, out=pooled if term.dtype == pooled.dtype else None)
         pooled -= self.estimate
         pooled *= m.dyn.observer_smoothing
         self.estimate += pooled
         self.estimate_error = error
+
+    @staticmethod
+    def heard(weight) -> bool:
+        """Whether pooling adds a partner's term: always for a weight per world (where it is 0 the term is an exact
+        0), for a scalar weight only above 0."""
+        return bool(isinstance(weight, np.ndarray) or weight > 0)
 
     def pool_weights(self, own: Observer, partners: list[tuple[Observer, Callable]]) -> tuple[list, object]:
         """``pooling`` under this run's policy: the weights (own first) and the estimate's standard error, a scalar,

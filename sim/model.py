@@ -29,6 +29,7 @@ from sim.agents import (
     Observer,
     Party,
     RegionalOrganisation,
+    Responder,
     Site,
     UnitedNations,
 )
@@ -228,7 +229,8 @@ class PreventiveDiplomacyModel(mesa.Model):
         self._quantile_ranks = quantile_ranks(R)
         armed = self.phase >= 3
         any_armed, any_war = armed.any(axis=0), (self.phase >= 4).any(axis=0)
-        counts = (np.count_nonzero(any_armed), np.count_nonzero(any_war), 0, np.count_nonzero(armed))
+        counts = (np.count_nonzero(any_armed), np.count_nonzero(any_war),
+                  np.count_nonzero(self.first_escalation < NEVER), np.count_nonzero(armed))
         self.measure(any_armed, any_war, counts, 0)
 
     # -- the schedule ------------------------------------------------------------------------------
@@ -672,7 +674,7 @@ class PreventiveDiplomacyModel(mesa.Model):
             (regional_own, regional_civil, regional_un), regional_error = regional.pool_weights(o["regional"],
                                                                                                regional_partners)
             coefficients += [regional_own, regional_civil, regional_un]
-            if not (isinstance(regional_civil, np.ndarray) or regional_civil > 0):
+            if not Responder.heard(regional_civil):
                 return False
         else:
             regional_own = regional_civil = regional_un = FLOAT(0.0)
@@ -681,15 +683,12 @@ class PreventiveDiplomacyModel(mesa.Model):
                    for c in coefficients):
             return False
 
-        def heard(c):  # Responder.pool_signals adds a partner's term where its weight is per world or above 0
-            return bool(isinstance(c, np.ndarray) or c > 0)
-
         kernels.observe_and_pool(
             self.tension, noise[0], noise[1], noise[2], o["un"].noise, o["regional"].noise, o["civil_society"].noise,
             o["un"].signal, o["regional"].signal, o["civil_society"].signal, self.un.estimate, un_own, un_regional,
-            un_civil, hears_regional and heard(un_regional), heard(un_civil),
+            un_civil, hears_regional and Responder.heard(un_regional), Responder.heard(un_civil),
             regional.estimate if hears_regional else None, regional_own, regional_civil, regional_un,
-            heard(regional_un), self.dyn.observer_smoothing)
+            Responder.heard(regional_un), self.dyn.observer_smoothing)
         self.un.estimate_error = un_error
         if hears_regional:
             regional.estimate_error = regional_error
