@@ -104,16 +104,48 @@ def test_structural_levers_and_other_settings_are_not_stacked():
     assert max(len(s) for s in small) <= 2
 
 
-def test_joblib_gets_one_stack_per_batch_and_the_users_batching_back_after():
+def test_unstacked_points_go_to_joblib_a_few_per_batch_unless_the_user_set_a_size():
     from types import SimpleNamespace
 
-    from hydra_plugins.pdsim_sweepers._launch import batch_joblib_tasks
+    from hydra_plugins.pdsim_sweepers._launch import batch_joblib_tasks, chunk_stacks
 
-    launcher = SimpleNamespace(joblib={"n_jobs": 2, "batch_size": "auto", "pre_dispatch": "2*n_jobs"})
-    batch_joblib_tasks(launcher, 72, stack_size=18)
-    assert launcher.joblib["batch_size"] == 18 and launcher.joblib["pre_dispatch"] == "all"
+    launcher = SimpleNamespace(joblib={"n_jobs": 2, "batch_size": "auto"})
     batch_joblib_tasks(launcher, 72)
-    assert launcher.joblib["pre_dispatch"] == "2*n_jobs" and launcher.joblib["batch_size"] == 72 // 16
+    assert launcher.joblib["batch_size"] == 72 // 16
+    batch_joblib_tasks(launcher, 32)  # the next launch chunk: sized again, from what the user asked for
+    assert launcher.joblib["batch_size"] == 2
+    mine = SimpleNamespace(joblib={"n_jobs": 2, "batch_size": 5})
+    batch_joblib_tasks(mine, 72)
+    assert mine.joblib["batch_size"] == 5
+    # A stack cut by the edge of a launch chunk runs as two stacks, one per chunk; job numbers follow the points.
+    todo = [SimpleNamespace(overrides=[f"x={i}"]) for i in range(6)]
+    assert chunk_stacks([[0, 1, 2, 3], [4, 5]], 0, 3, 10, todo) == [[(10, ["x=0"]), (11, ["x=1"]), (12, ["x=2"])]]
+    assert chunk_stacks([[0, 1, 2, 3], [4, 5]], 3, 3, 10, todo) == [[(13, ["x=3"])], [(14, ["x=4"]), (15, ["x=5"])]]
+
+
+def test_libyaml_writes_a_jobs_record_only_while_it_matches_pyyaml(monkeypatch):
+    import yaml
+    from omegaconf import OmegaConf
+
+    from sim.sweep import batch
+
+    cfg = OmegaConf.create({"policy": {"flexibility": 0.5, "tool": "envoy", "label": "1", "flag": "true"}})
+    monkeypatch.setattr(batch, "_CHECKED", set())
+    monkeypatch.setattr(batch, "_FAST_YAML", None)
+    assert batch.to_yaml(cfg, "config.yaml") == OmegaConf.to_yaml(cfg)  # quoted '1' and 'true' as OmegaConf does
+    if yaml.__with_libyaml__:
+        assert batch._FAST_YAML not in (None, False)
+
+    class Unlike(yaml.CDumper if yaml.__with_libyaml__ else yaml.Dumper):  # an emitter that formats otherwise
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "indent": 4})
+
+    monkeypatch.setattr(batch, "_CHECKED", set())
+    monkeypatch.setattr(batch, "_FAST_YAML", None)
+    monkeypatch.setattr(batch, "_libyaml_dumper", lambda: Unlike)
+    nested = OmegaConf.create({"a": {"b": {"c": 1}}})
+    assert batch.to_yaml(nested, "hydra.yaml") == OmegaConf.to_yaml(nested)
+    assert batch._FAST_YAML is False  # from then on PyYAML, as Hydra writes
 
 
 def _sweep(tmp: Path, name: str, *extra: str) -> Path:
@@ -144,6 +176,23 @@ def test_a_stacked_sweep_writes_what_an_unstacked_one_does(tmp_path):
         for name in ("outcomes", "twin_outcomes", "timeseries", "twin_timeseries", "years", "twin_years"):
             x, y = (pd.read_parquet(d / str(job) / f"{name}.parquet") for d in (stacked, alone))
             pd.testing.assert_frame_equal(x, y, check_exact=True)
+        # Hydra's record of the job: a stack's later points are run by sim.sweep.batch, not by Hydra's run_job.
+        for name in ("config.yaml", "overrides.yaml"):
+            x, y = ((d / str(job) / ".hydra" / name).read_bytes() for d in (stacked, alone))
+            assert x == y, (job, name)
+        x, y = (_hydra_record(d, job) for d in (stacked, alone))
+        assert x == y, job
+        assert (stacked / str(job) / "cli.log").read_text() == (alone / str(job) / "cli.log").read_text()
+
+
+def _hydra_record(sweep: Path, job: int) -> dict:
+    """A job's hydra.yaml without what the two sweeps' commands set differently (directory, workers, stacking)."""
+    import yaml
+
+    record = yaml.safe_load((sweep / str(job) / ".hydra" / "hydra.yaml").read_text().replace(str(sweep), "SWEEP"))
+    hydra = record["hydra"]
+    del hydra["launcher"]["n_jobs"], hydra["sweeper"]["stack"], hydra["overrides"]["hydra"]
+    return record
 
 
 def test_a_single_run_reads_its_policy_afresh_each_day():

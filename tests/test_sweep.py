@@ -430,6 +430,8 @@ def test_fast_composition_equals_hydras_own(hydra_loader, name):
         task = OmegaConf.to_container(hydras)
         del task["hydra"]
         assert OmegaConf.to_container(fast.load_task_config(master, overrides)) == task  # what planning sees
+        job, job_task = fast.load_job_configs(master, overrides)  # what a stack's later jobs get (sim.sweep.batch)
+        assert OmegaConf.to_yaml(job) == OmegaConf.to_yaml(hydras) and OmegaConf.to_container(job_task) == task
     assert 1 <= len(fast._bases) <= 3  # composed once per config-group combination, not per point
     shipped = pickle.loads(pickle.dumps(fast))  # what a launcher sends to its workers
     assert shipped._bases.keys() == fast._bases.keys()

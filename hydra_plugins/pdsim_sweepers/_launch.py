@@ -44,34 +44,20 @@ def note(message: str) -> None:
     print(f"[pdsim sweep] {message}", file=sys.stderr, flush=True)
 
 
-def batch_joblib_tasks(launcher: Any, n_points: int, stack_size: int | None = None) -> None:
-    """Send joblib workers their points a few at a time rather than one by one.
+def batch_joblib_tasks(launcher: Any, n_points: int) -> None:
+    """Send joblib workers their points a few at a time rather than one by one (unstacked sweeps; a stacked
+    sweep sends one stack per task, sim.sweep.batch).
 
     Hydra's joblib launcher pickles its context, the config and the whole Singleton state with every task;
     joblib's "auto" batching keeps one task per message for jobs of about a second, so each point paid
     that round trip (about 0.15 s, a sixth of a 1,000-world point). Batching shares one pickle per batch
-    (pickle memoises repeated objects), while at least eight batches per worker keep the load even.
-
-    Stacked points (sim.sweep.stack) go one stack per batch: a stack runs as one model in one worker. joblib
-    cuts what it has read ahead into ``n_jobs`` equal batches, and by default reads ahead only
-    ``pre_dispatch = 2 * n_jobs`` tasks at first (batches of 2, not of a stack); with every task read at
-    once (``pre_dispatch="all"``: the launch chunk's points are pickled up front) the cut falls between
-    stacks, whose number the plan makes a multiple of the workers."""
+    (pickle memoises repeated objects), while at least eight batches per worker keep the load even."""
     settings = getattr(launcher, "joblib", None)
     if not isinstance(settings, dict):
         return
-    if not hasattr(launcher, "_pdsim_batching"):  # what the user asked for (a stacked launch overrides it)
-        launcher._pdsim_batching = {k: settings.get(k) for k in ("batch_size", "pre_dispatch")}
-    for key, value in launcher._pdsim_batching.items():
-        if value is None:
-            settings.pop(key, None)
-        else:
-            settings[key] = value
-    if stack_size:
-        settings["batch_size"] = stack_size
-        settings["pre_dispatch"] = "all"
-        return
-    if str(settings.get("batch_size", "auto")) != "auto":
+    if not hasattr(launcher, "_pdsim_batch_size"):  # what the user asked for, before the first launch chunk
+        launcher._pdsim_batch_size = settings.get("batch_size", "auto")
+    if str(launcher._pdsim_batch_size) != "auto":
         return
     settings["batch_size"] = max(1, n_points // (8 * max(local_workers(launcher), 1)))
 
@@ -320,10 +306,11 @@ _FREEZE_AT_EXIT = False
 
 
 # -- stacking --------------------------------------------------------------------------------------
-def plan_sweep_stacks(sweeper: Any, todo: list, sweep_dir: Path) -> int | None:
-    """Write which consecutive points run as one model (sim.sweep.stack) and return the launcher's batch size
-    (the stacks' size); None where no two neighbouring points share a model. No stacks at all where the
-    launcher runs each job in a process of its own (Ray, Slurm) or the sweeper says ``stack: false``."""
+def plan_sweep_stacks(sweeper: Any, todo: list, sweep_dir: Path) -> list[list[int]] | None:
+    """Write which consecutive points run as one model (sim.sweep.stack) and return the stacks (indices into
+    ``todo``, lone points as stacks of one); None where no two neighbouring points share a model. No stacks at
+    all where the launcher runs each job in a process of its own (Ray, Slurm) or the sweeper says
+    ``stack: false``."""
     from dataclasses import asdict
 
     from sim.sweep.stack import LOCAL_LAUNCHERS, clear_stacks, plan_stacks, stack_key, write_stacks
@@ -348,7 +335,18 @@ def plan_sweep_stacks(sweeper: Any, todo: list, sweep_dir: Path) -> int | None:
         return None
     note(f"{sum(sizes)} points run in {len(sizes)} stacks of up to {max(sizes)} (one model each, "
          "same numbers as one by one)")
-    return max(sizes)
+    return stacks
+
+
+def chunk_stacks(stacks: list[list[int]], start: int, size: int, first: int, todo: list) -> list[list[tuple]]:
+    """The stacks of the launch chunk ``todo[start:start + size]`` as (job number, overrides) lists; a stack that
+    the chunk's edge cuts runs as two stacks, one in each chunk (simulated in two parts, never twice)."""
+    parts = []
+    for stack in stacks:
+        inside = [i for i in stack if start <= i < start + size]
+        if inside:
+            parts.append([(first + i, list(todo[i].overrides)) for i in inside])
+    return parts
 
 
 # -- the sweep -------------------------------------------------------------------------------------
@@ -440,7 +438,7 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
     note(f"{len(points)} point{'s' if len(points) != 1 else ''} checked in {checked:.1f} s; "
          f"{already} already done, {len(todo)} to simulate -> {sweep_dir}")
 
-    stack_size = plan_sweep_stacks(sweeper, todo, sweep_dir)
+    stacks = plan_sweep_stacks(sweeper, todo, sweep_dir)
     warm = getattr(sweeper, "_pdsim_warm", None)
     if warm is not None:
         warm.join()  # one joblib call at a time
@@ -455,8 +453,13 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
             with SweepProgress(sweep_dir, first, len(todo), already):
                 for start in range(0, len(todo), size):
                     chunk = todo[start:start + size]
-                    batch_joblib_tasks(sweeper.launcher, len(chunk), stack_size)
-                    returns = sweeper.launcher.launch([p.overrides for p in chunk], initial_job_idx=first + start)
+                    if stacks:  # one launcher task per stack (sim.sweep.batch)
+                        from sim.sweep.batch import launch_stacks
+
+                        returns = launch_stacks(sweeper.launcher, chunk_stacks(stacks, start, len(chunk), first, todo))
+                    else:
+                        batch_joblib_tasks(sweeper.launcher, len(chunk))
+                        returns = sweeper.launcher.launch([p.overrides for p in chunk], initial_job_idx=first + start)
                     kept += _failures(returns)
                     del returns
             # Every job is done: end the idle workers now. Left alone, they would be shut down at exit, and this

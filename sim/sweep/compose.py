@@ -48,7 +48,7 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state.pop("_task_bases", None)  # planning only
+        state.pop("_task_bases", None)  # rebuilt where needed (``_task_config``)
         state.pop("_frozen", None)  # rebuilt where needed (``_copy``)
         if len(state.get("_bases", {})) > MAX_SHIPPED_BASES:
             state["_bases"] = {}
@@ -80,6 +80,9 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
                                   sweep_overrides: list[str]) -> tuple[DictConfig, tuple[str, ...]]:
         """``load_task_config``, and the point's structural overrides: the base it was copied from."""
         _, values, structural = self._split(master_config, sweep_overrides)
+        return self._task_config(structural, values), structural
+
+    def _task_config(self, structural: tuple, values: list) -> DictConfig:
         task_bases = self.__dict__.setdefault("_task_bases", {})
         if structural not in task_bases:
             base = copy.deepcopy(self._bases[structural])
@@ -88,7 +91,7 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
             task_bases[structural] = base
         cfg = self._copy(("task", structural), task_bases[structural])
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
-        return cfg, structural
+        return cfg
 
     def _copy(self, key: tuple, base: DictConfig) -> DictConfig:
         """A deep copy of ``base``, from its pickle (kept per ``key``, in this process only): unpickling a config is
@@ -100,7 +103,20 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
         return _thaw(*frozen[key])
 
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
+        return self.load_job_configs(master_config, sweep_overrides, task=False)[0]
+
+    def load_job_configs(self, master_config: DictConfig, sweep_overrides: list[str],
+                         task: bool = True) -> tuple[DictConfig, DictConfig | None]:
+        """``load_sweep_config``, and (``task``) the same config without its hydra node, as a job's task function
+        sees it (sim.sweep.batch), from one parse of the overrides."""
         parsed, values, structural = self._split(master_config, sweep_overrides)
+        task_cfg = None
+        if task:
+            task_cfg = self._task_config(structural, values)
+            OmegaConf.copy_cache(from_config=master_config, to_config=task_cfg)
+        return self._job_config(master_config, parsed, values, structural), task_cfg
+
+    def _job_config(self, master_config: DictConfig, parsed: list, values: list, structural: tuple) -> DictConfig:
         cfg = self._copy(("job", structural), self._bases[structural])
         if not values:
             OmegaConf.copy_cache(from_config=master_config, to_config=cfg)

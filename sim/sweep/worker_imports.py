@@ -9,6 +9,8 @@ See hydra_plugins/pdsim_sweepers/_launch.py (``share_worker_imports``) and docs/
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import warnings
@@ -35,3 +37,8 @@ import sim.sweep.stack  # noqa: E402, F401
 from sim import kernels  # noqa: E402
 
 kernels.start()  # numba started once here: every worker forked from this server finds it started (0.25-0.4 s each)
+
+# The server exits when the sweeping process has (its workers are gone by then). Python's last garbage
+# collection over everything imported above took it about 0.5 s, during which it held the sweep's output pipes
+# open (a caller reading them to the end waited that long) and a core; the operating system frees it all anyway.
+atexit.register(gc.freeze)
