@@ -8,8 +8,8 @@ hands a local launcher's workers one task per stack (``launch_stacks``):
 
 - the stack's first point runs as Hydra's own job (the launcher's ``execute_job``, or the basic launcher's
   steps), and simulates the stack;
-- every other point runs through ``lean_job``, which does what ``run_job`` does, in the same order, with one copy
-  of the config: the config Hydra would compose (``FastSweepConfigLoader``), ``hydra.job.id`` and ``num``,
+- every other point runs through ``lean_job``, which does what ``run_job`` does, in the same order, without
+  copying the config: the config Hydra would compose (``FastSweepConfigLoader``), ``hydra.job.id`` and ``num``,
   ``HydraConfig``, the job directory and ``hydra.runtime.output_dir``, the job's logging (``cli.log``), the three
   ``.hydra`` files with the same bytes (libyaml's emitter, checked against PyYAML's on the process's first
   files), ``hydra.job.env_set``, the callbacks, the task function and its ``JobReturn``.
@@ -40,7 +40,7 @@ from hydra.core.utils import (
     run_job,
     setup_globals,
 )
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf import DictConfig, OmegaConf, flag_override, open_dict, read_write
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +116,9 @@ def _basic_job(idx: int, overrides: Sequence[str], hydra_context: Any, config: D
 
 def lean_job(idx: int, job_id: Any, overrides: Sequence[str], hydra_context: Any, master: DictConfig,
              task_function: Any) -> JobReturn:
-    """What ``hydra.core.utils.run_job`` does for one sweep job, step for step, with one copy of the config
-    (HydraConfig's) instead of five: the task config is composed with the job's (``load_job_configs``) rather
-    than copied from it."""
+    """What ``hydra.core.utils.run_job`` does for one sweep job, step for step, without its five copies of the
+    config: the task config is composed with the job's (``load_job_configs``) rather than copied from it, and
+    HydraConfig holds the job's hydra node itself (``_hydra_view``)."""
     loader = hydra_context.config_loader
     if hasattr(loader, "load_job_configs"):  # FastSweepConfigLoader (the pdsim sweepers always use it)
         cfg, task_cfg = loader.load_job_configs(master, list(overrides))
@@ -132,15 +132,13 @@ def lean_job(idx: int, job_id: Any, overrides: Sequence[str], hydra_context: Any
         cfg.hydra.job.num = idx
     hydra_config = HydraConfig.instance()
     old_cwd, old_hydra_cfg = os.getcwd(), hydra_config.cfg
-    hydra_config.set_config(cfg)  # the one copy: interpolations below (and the task) read HydraConfig
+    hydra_config.cfg = hydra_cfg = _hydra_view(cfg)  # interpolations below (and the task) read HydraConfig
     chdir = False
     try:
         output_dir = str(OmegaConf.select(cfg, "hydra.sweep.dir"))
         output_dir = os.path.abspath(os.path.join(output_dir, str(OmegaConf.select(cfg, "hydra.sweep.subdir"))))
-        for runtime in (cfg.hydra.runtime, hydra_config.cfg.hydra.runtime):
-            with read_write(runtime), open_dict(runtime):
-                runtime.output_dir = output_dir
-        hydra_cfg = hydra_config.cfg
+        with read_write(cfg.hydra.runtime), open_dict(cfg.hydra.runtime):
+            cfg.hydra.runtime.output_dir = output_dir
         ret = JobReturn()
         ret.cfg, ret.hydra_cfg = task_cfg, hydra_cfg
         ret.overrides = OmegaConf.to_container(cfg.hydra.overrides.task)
@@ -173,6 +171,20 @@ def lean_job(idx: int, job_id: Any, overrides: Sequence[str], hydra_context: Any
         hydra_config.cfg = old_hydra_cfg
         if chdir:
             os.chdir(old_cwd)
+
+
+def _hydra_view(cfg: DictConfig) -> DictConfig:
+    """What ``HydraConfig.set_config(cfg)`` stores, holding the job's own hydra node instead of a copy of it.
+
+    set_config copies the node (5 ms a job) so that the caller's config and HydraConfig cannot change each other;
+    the job's config here was composed for this job alone, and both are meant to say the same. As in set_config,
+    the node is read-only and its parent is the whole config (interpolations into the task's keys resolve)."""
+    OmegaConf.set_readonly(cfg.hydra, True)
+    view = OmegaConf.create({})
+    with flag_override(view, "no_deepcopy_set_nodes", True):  # OmegaConf's own way to adopt a node uncopied
+        view["hydra"] = cfg._get_node("hydra")
+    view._get_node("hydra")._set_parent(cfg)
+    return view
 
 
 def _chdir(hydra_cfg: DictConfig) -> bool:

@@ -13,9 +13,10 @@ runs (medians when repeated): the speed-up of two workers over one, both as the 
 walls and as the median of each repeat's own ratio (the two runs of a repeat are neighbours in time, so
 they saw similar load); and Hydra's own overhead per point, measured on the one-worker run as the mean
 gap between one job's end and the next one's start (the fixed start-up and merge costs are printed
-separately). The targets (issues 3 and 11) on a 2-core machine: two workers <= 60 s, speed-up >= 1.6,
-overhead <= 0.2 s per point. A command, not a timed test:
-timings depend on the machine and its load.
+separately); and, after each repeat, one plain run of as many worlds as the sweep simulates (its points'
+worlds, with the twin), the yardstick of issue 11. The targets (issues 3 and 11) on a 2-core machine: two
+workers <= 60 s, speed-up >= 1.6, overhead <= 0.2 s per point, one worker <= 1.5x the single run. A
+command, not a timed test: timings depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-TARGET_WALL, TARGET_SPEEDUP, TARGET_OVERHEAD = 60.0, 1.6, 0.2
+TARGET_WALL, TARGET_SPEEDUP, TARGET_OVERHEAD, TARGET_SINGLE = 60.0, 1.6, 0.2, 1.5
 
 
 def adopt_orphans() -> bool:
@@ -86,6 +87,20 @@ def run_sweep(sweep_dir: Path, workers: int, extra: list[str]) -> tuple[float, f
     return wall, cpu, others, pd.read_parquet(sweep_dir / "results.parquet")
 
 
+def run_single(run_dir: Path, worlds: int, horizon: int, extra: list[str]) -> float:
+    """Wall time of one plain ``pdsim`` run of ``worlds`` worlds (policy and twin) over ``horizon`` days, the sweep's
+    other settings kept: what the same total number of worlds costs without a sweep (issue 11's yardstick)."""
+    settings = [o for o in extra if not o.startswith(("replicates=", "horizon_days="))]
+    cmd = [sys.executable, "-m", "sim.cli", f"replicates={worlds}", f"horizon_days={horizon}", "output.plot=false",
+           f"hydra.run.dir={run_dir}", *settings]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=run_dir.parent)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"bench: the single run failed:\n{proc.stderr[-3000:]}")
+    return wall
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pdsim-sweep-bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 worlds per point instead of 1,000")
@@ -102,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if not adopt_orphans():
         print("  (not Linux: the CPU time of workers forked from a fork server is not counted)")
     runs: dict[int, list[tuple[float, float, pd.DataFrame]]] = {2: [], 1: []}
+    singles: list[float] = []
     with tempfile.TemporaryDirectory(prefix="pdsim-bench-") as tmp:
         for repeat in range(repeats):
             for workers in (2, 1):
@@ -114,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {workers} worker{'s' if workers > 1 else ' '}: {size} (+ twin): {wall:6.1f} s wall, "
                       f"{cpu:5.1f} s CPU, load before {load:.2f}{rest} (sum over points: model {sim:.1f} s, "
                       f"jobs {df['wall_seconds'].sum():.1f} s)", flush=True)
+            worlds = int(df["replicates"].sum())
+            singles.append(run_single(Path(tmp) / f"single-{repeat}", worlds, int(df["horizon_days"].iloc[0]), extra))
+            print(f"  single run of the same {worlds:,} worlds (+ twin), no sweep: {singles[-1]:6.1f} s wall",
+                  flush=True)
 
     def median_run(workers: int) -> tuple[float, float, pd.DataFrame]:
         ordered = sorted(runs[workers], key=lambda r: r[0])
@@ -150,7 +170,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{verdict(speedup >= TARGET_SPEEDUP)}; each repeat's own: "
           + ", ".join(f"{r:.2f}x" for r in paired)
           + (f" (median {float(np.median(paired)):.2f}x)" if repeats > 1 else ""))
-    print(f"  Hydra overhead per point (one worker, between consecutive jobs): {overhead:.3f} s mean, "
+    single = float(np.median(singles))
+    print(f"  one worker against a single run of as many worlds: {w1 / single:.2f}x ({w1:.1f} s against "
+          f"{single:.1f} s; target <= {TARGET_SINGLE}x): {verdict(w1 / single <= TARGET_SINGLE)}; each repeat's own: "
+          + ", ".join(f"{r[0] / s:.2f}x" for r, s in zip(runs[1], singles, strict=True)))
+    print(f"  overhead per point (one worker, between consecutive jobs: Hydra's, or sim.sweep.batch's in a stack): "
+          f"{overhead:.3f} s mean, "
           f"{np.median(gaps):.3f} s median (target <= {TARGET_OVERHEAD} s): {verdict(overhead <= TARGET_OVERHEAD)}")
     print(f"  fixed cost per sweep (start-up, checking {points} points, merge, curves): {fixed:.1f} s; all in, "
           f"(wall - time in jobs) / points = {(one_wall - spans) / points:.3f} s")
