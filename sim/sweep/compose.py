@@ -65,7 +65,9 @@ class FastSweepConfigLoader(ConfigLoaderImpl):
 
     def _split(self, master_config: DictConfig, sweep_overrides: list[str]):
         parsed = OverridesParser.create(config_loader=self).parse_overrides(list(sweep_overrides))
-        probe = next(iter(self._bases.values()), None)
+        # Which keys hold plain values: any composed base tells, and before the first one the sweep's own config
+        # does (without it the first point was composed twice: once with all its overrides, once as the base).
+        probe = next(iter(self._bases.values()), master_config)
         values = [o for o in parsed if self._is_value(o, probe)]
         structural = tuple(o.input_line for o in parsed if o not in values)
         if structural not in self._bases:
