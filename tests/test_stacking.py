@@ -95,10 +95,11 @@ def test_structural_levers_and_other_settings_are_not_stacked():
     # Only neighbours with one key share a stack; a lone point runs alone.
     assert plan_stacks(["a", "a", "b", "a", "a", "a"], [100] * 6) == [[0, 1], [2], [3, 4, 5]]
     # As few stacks of equal size as hold STACK_MAX_WORLDS worlds each, as many as a multiple of the workers.
-    assert [len(s) for s in plan_stacks(["a"] * 72, [1000] * 72, workers=1)] == [36, 36]
+    assert [len(s) for s in plan_stacks(["a"] * 72, [1000] * 72, workers=1)] == [72]
     assert [len(s) for s in plan_stacks(["a"] * 72, [1000] * 72, workers=2)] == [36, 36]
     assert [len(s) for s in plan_stacks(["a"] * 72, [1000] * 72, workers=3)] == [24, 24, 24]
-    assert [len(s) for s in plan_stacks(["a"] * 100, [1000] * 100, workers=2)] == [25, 25, 25, 25]
+    assert [len(s) for s in plan_stacks(["a"] * 100, [1000] * 100, workers=1)] == [50, 50]
+    assert [len(s) for s in plan_stacks(["a"] * 150, [1000] * 150, workers=2)] == [38, 38, 38, 36]
     # Memory caps a stack: two workers at once must fit.
     small = plan_stacks(["a"] * 8, [1000] * 8, workers=2, memory_of=lambda r: r * 1.0, available=4000.0)
     assert max(len(s) for s in small) <= 2

@@ -49,9 +49,12 @@ STACK_WORLDS = 24_000
 #: The most worlds in one stacked model. Each stack pays a fixed cost besides its worlds (building the model,
 #: running the twin's block, composing its first point), so fewer, larger stacks are cheaper: lag_sweep's
 #: points cost 139 ms of CPU each in stacks of 18, 112 ms in stacks of 36 and 102 ms in one of 72 (29 Nov
-#: 2026). The cap keeps a day's arrays modest and the loss small when a sweep is stopped (a stack's points
-#: get their rows together, when the stack is done).
-STACK_MAX_WORLDS = 36_000
+#: 2026); on one worker, one stack of 72 took lag_sweep from 13.9 to 12.8 s against two of 36 (30 Nov, four
+#: interleaved rounds). The model's cost per world is flat from about 10,000 worlds on (docs/BENCHMARKS.md), and
+#: memory caps a stack separately (plan_stacks), so this cap bounds what a stopped sweep loses and the wait
+#: between progress lines (a stack's points get their rows together, when it is done): 72,000 worlds over 365
+#: days is about 5 s of model time here.
+STACK_MAX_WORLDS = 72_000
 
 #: Launchers whose workers run a batch of jobs in one process (where a stack's results can be shared).
 LOCAL_LAUNCHERS = ("JoblibLauncher", "BasicLauncher")
@@ -76,8 +79,8 @@ def plan_stacks(keys: list[str], replicates: list[int], workers: int = 1,
     Consecutive only, so that job numbers stay those of an unstacked sweep. A run of n stackable points of R
     worlds is cut into as few stacks of equal size as hold at most STACK_MAX_WORLDS worlds each; runs are cut
     further, the largest stacks first, until the number of stacks is a multiple of ``workers`` (each worker
-    gets the same share: ``lag_sweep``'s 72 points of 1,000 worlds run as 2 stacks of 36 on one worker and
-    on two). ``memory_of(worlds)`` and ``available`` bytes cap a stack's size so that ``workers`` stacks fit
+    gets the same share: ``lag_sweep``'s 72 points of 1,000 worlds run as one stack of 72 on one worker and as
+    two of 36 on two). ``memory_of(worlds)`` and ``available`` bytes cap a stack's size so that ``workers`` stacks fit
     in memory at once."""
     runs: list[list[int]] = []
     for i, key in enumerate(keys):
