@@ -160,10 +160,16 @@ def _sweep(tmp: Path, name: str, *extra: str) -> Path:
     return out
 
 
-def test_a_stacked_sweep_writes_what_an_unstacked_one_does(tmp_path):
-    # Two workers for the stacked sweep (one stack each), one for the unstacked one.
-    stacked = _sweep(tmp_path, "stacked", "hydra.launcher.n_jobs=2")
-    alone = _sweep(tmp_path, "alone", "hydra.sweeper.stack=false", "hydra.launcher.n_jobs=1")
+@pytest.mark.parametrize("launcher", ["joblib", "basic"])
+def test_a_stacked_sweep_writes_what_an_unstacked_one_does(tmp_path, launcher):
+    # joblib: two workers for the stacked sweep (one stack each), one for the unstacked one. Hydra's basic launcher
+    # runs every job in the sweeping process, stacked or not.
+    if launcher == "joblib":
+        stacked = _sweep(tmp_path, "stacked", "hydra.launcher.n_jobs=2")
+        alone = _sweep(tmp_path, "alone", "hydra.sweeper.stack=false", "hydra.launcher.n_jobs=1")
+    else:
+        stacked = _sweep(tmp_path, "stacked", "hydra/launcher=basic")
+        alone = _sweep(tmp_path, "alone", "hydra/launcher=basic", "hydra.sweeper.stack=false")
     # The tool is structural: two stacks of three lags each; the unstacked sweep records none.
     stacks = json.loads((stacked / ".pdsim-stacks.json").read_text())["stacks"]
     assert [len(s) for s in stacks] == [3, 3]
@@ -192,7 +198,8 @@ def _hydra_record(sweep: Path, job: int) -> dict:
 
     record = yaml.safe_load((sweep / str(job) / ".hydra" / "hydra.yaml").read_text().replace(str(sweep), "SWEEP"))
     hydra = record["hydra"]
-    del hydra["launcher"]["n_jobs"], hydra["sweeper"]["stack"], hydra["overrides"]["hydra"]
+    hydra["launcher"].pop("n_jobs", None)
+    del hydra["sweeper"]["stack"], hydra["overrides"]["hydra"]
     return record
 
 
