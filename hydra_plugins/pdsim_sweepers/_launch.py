@@ -439,6 +439,9 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
          f"{already} already done, {len(todo)} to simulate -> {sweep_dir}")
 
     stacks = plan_sweep_stacks(sweeper, todo, sweep_dir)
+    # The merge's imports start now, while this process waits for the workers (the fork server still imports the
+    # model): started with the launch instead, they took CPU from the workers' first jobs.
+    importing = import_merge_modules_meanwhile(sweeper.launcher) if todo else None
     warm = getattr(sweeper, "_pdsim_warm", None)
     if warm is not None:
         warm.join()  # one joblib call at a time
@@ -446,10 +449,8 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
     first = next_job_number(sweep_dir)
     size = sweeper.max_batch_size or LAUNCH_CHUNK
     interrupted = False
-    importing = None
     try:
         if todo:
-            importing = import_merge_modules_meanwhile(sweeper.launcher)
             with SweepProgress(sweep_dir, first, len(todo), already):
                 for start in range(0, len(todo), size):
                     chunk = todo[start:start + size]
