@@ -5,6 +5,9 @@ Modules, one job each:
 - :mod:`sim.sweep.rows`      a point's row (flattened summary + parameters + provenance), its config
                              hash, and the atomic write into the job directory;
 - :mod:`sim.sweep.job`       the job's side: skip a point already done, record the point's row;
+- :mod:`sim.sweep.stack`     neighbouring points run as one model (stacked on the replicate axis);
+- :mod:`sim.sweep.batch`     a stack's jobs run in one launcher task, its later points without Hydra's copies;
+- :mod:`sim.sweep.compose`   compose a point's config once per config-group combination (Hydra's result);
 - :mod:`sim.sweep.worker_imports` what local workers import once, in the fork server they are forked from;
 - :mod:`sim.sweep.plan`      compose and validate every point before any job starts, and decide
                              which points a resumed sweep still has to simulate;

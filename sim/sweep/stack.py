@@ -8,12 +8,13 @@ per-world arrays (``model.lever``). Block k's worlds draw the random numbers of 
 point alone (``model.by_policy``), so each point's outcomes, per-day aggregates and per-year counts are bit
 for bit those of its own run (tests/test_stacking.py).
 
-Hydra's contract stays one job per point (its directory, files, row and job number): the sweeper only
-writes which consecutive points form a stack (``STACK_FILE`` in the sweep directory) and sizes the
-launcher's batches to the stacks. The first job of a stack in a worker simulates the stack from its own
-point on and keeps the other points' results in the process; their jobs then only write their files.
-A stack split over two batches is simulated in two parts, never twice. Only launchers that run a batch
-in one process stack (joblib, basic); on others (Ray, Slurm) every job runs alone, as before.
+Hydra's contract stays one job per point (its directory, files, row and job number): the sweeper
+writes which consecutive points form a stack (``STACK_FILE`` in the sweep directory) and hands the
+launcher's workers one task per stack (sim.sweep.batch). The first job of a stack simulates the stack
+from its own point on and keeps the other points' results in the process; their jobs then only write
+their files. A stack split over two launch chunks is simulated in two parts, never twice. Only launchers
+that run a batch in one process stack (joblib, basic); on others (Ray, Slurm) every job runs alone, as
+before.
 """
 
 from __future__ import annotations
@@ -80,8 +81,8 @@ def plan_stacks(keys: list[str], replicates: list[int], workers: int = 1,
     worlds is cut into as few stacks of equal size as hold at most STACK_MAX_WORLDS worlds each; runs are cut
     further, the largest stacks first, until the number of stacks is a multiple of ``workers`` (each worker
     gets the same share: ``lag_sweep``'s 72 points of 1,000 worlds run as one stack of 72 on one worker and as
-    two of 36 on two). ``memory_of(worlds)`` and ``available`` bytes cap a stack's size so that ``workers`` stacks fit
-    in memory at once."""
+    two of 36 on two). ``memory_of(worlds)`` and ``available`` bytes cap a stack's size so that ``workers``
+    stacks fit in memory at once."""
     runs: list[list[int]] = []
     for i, key in enumerate(keys):
         if runs and keys[runs[-1][-1]] == key:
