@@ -11,12 +11,13 @@ workers are, so that their CPU time counts), the load average before it and the 
 machine used meanwhile (other work on a shared machine caps what two workers can gain). Then, over the
 runs (medians when repeated): the speed-up of two workers over one, both as the ratio of the median
 walls and as the median of each repeat's own ratio (the two runs of a repeat are neighbours in time, so
-they saw similar load); and Hydra's own overhead per point, measured on the one-worker run as the mean
-gap between one job's end and the next one's start (the fixed start-up and merge costs are printed
-separately); and, after each repeat, one plain run of as many worlds as the sweep simulates (its points'
-worlds, with the twin), the yardstick of issue 11. The targets (issues 3 and 11) on a 2-core machine: two
-workers <= 60 s, speed-up >= 1.6, overhead <= 0.2 s per point, one worker <= 1.5x the single run. A
-command, not a timed test: timings depend on the machine and its load.
+they saw similar load); the overhead per point (Hydra's job, or sim.sweep.batch's for a stack's later
+points), measured on the one-worker run as the mean gap between one job's end and the next one's start
+(the fixed start-up and merge costs are printed separately); and, after each repeat, one plain run of
+as many worlds as the sweep simulates (its points' worlds, with the twin), the yardstick of issue 11.
+The targets (issues 3 and 11) on a 2-core machine: two workers <= 60 s, speed-up >= 1.6, overhead
+<= 0.2 s per point, one worker <= 1.5x the single run. A command, not a timed test: timings depend on
+the machine and its load.
 """
 
 from __future__ import annotations
