@@ -20,7 +20,6 @@ So every point keeps its job number, directory, files and row, exactly as in an 
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 from collections.abc import Sequence
@@ -119,14 +118,8 @@ def lean_job(idx: int, job_id: Any, overrides: Sequence[str], hydra_context: Any
     """What ``hydra.core.utils.run_job`` does for one sweep job, step for step, without its five copies of the
     config: the task config is composed with the job's (``load_job_configs``) rather than copied from it, and
     HydraConfig holds the job's hydra node itself (``_hydra_view``)."""
-    loader = hydra_context.config_loader
-    if hasattr(loader, "load_job_configs"):  # FastSweepConfigLoader (the pdsim sweepers always use it)
-        cfg, task_cfg = loader.load_job_configs(master, list(overrides))
-    else:
-        cfg = loader.load_sweep_config(master, list(overrides))
-        task_cfg = copy.deepcopy(cfg)
-        with read_write(task_cfg), open_dict(task_cfg):
-            del task_cfg["hydra"]
+    # The pdsim sweepers hand their launcher a FastSweepConfigLoader (hydra_plugins/pdsim_sweepers: ``setup``).
+    cfg, task_cfg = hydra_context.config_loader.load_job_configs(master, list(overrides))
     with open_dict(cfg):
         cfg.hydra.job.id = job_id
         cfg.hydra.job.num = idx
