@@ -80,6 +80,8 @@ def warm_local_workers(launcher: Any) -> threading.Thread | None:
     workers = local_workers(launcher)
     if not isinstance(settings, dict) or workers < 2:
         return None
+    from sim.sweep.batch import launch_parallel_args
+
     kwargs = launch_parallel_args(settings)
     share_worker_imports(workers)
 
@@ -134,18 +136,6 @@ def share_worker_imports(workers: int) -> bool:
     loky_context.set_start_method("forkserver", force=True)
     forkserver.ensure_running()  # spawns the server, which imports while this process goes on planning
     return True
-
-
-def launch_parallel_args(settings: dict) -> dict:
-    """The arguments Hydra's joblib launcher gives ``joblib.Parallel`` (its ``launch``: backend forced to loky,
-    sizes made integers). joblib reuses its workers only for a call whose executor arguments are all equal:
-    a warm-up that left out ``max_nbytes=None`` (joblib's default is "1M") got workers that the launch then
-    discarded, and the launch started and imported two more."""
-    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
-
-    kwargs = dict(settings, backend="loky")
-    process_joblib_cfg(kwargs)
-    return kwargs
 
 
 def _warm_worker() -> None:

@@ -2,7 +2,7 @@
 
 Hydra's launchers run each job through ``hydra.core.utils.run_job``, which copies the whole config five times
 (``HydraConfig.set_config`` three times, ``copy.deepcopy`` twice) and writes the job's three ``.hydra`` files
-through PyYAML's pure-Python emitter: about 45 ms a point on lag_sweep, as much as a point's share of its
+through PyYAML's pure-Python emitter: about 45 ms a point on lag_sweep, two thirds of a point's share of its
 stacked model. A stack's points run in one process anyway (sim.sweep.stack), so for stacked sweeps the sweeper
 hands a local launcher's workers one task per stack (``launch_stacks``):
 
@@ -65,8 +65,6 @@ def launch_stacks(launcher: Any, stacks: list[list[Job]]) -> list[JobReturn]:
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
     args = (launcher.hydra_context, config, launcher.task_function, Singleton.get_state(), kind)
     if kind == "JoblibLauncher":
-        from hydra_plugins.pdsim_sweepers._launch import launch_parallel_args
-
         # The executor's arguments are those of Hydra's own launch (and of the warm-up), so joblib reuses the
         # workers it started; one stack per task, dispatched as workers free up.
         settings = launch_parallel_args(launcher.joblib)
@@ -75,6 +73,18 @@ def launch_stacks(launcher: Any, stacks: list[list[Job]]) -> list[JobReturn]:
     else:
         runs = [run_stack_jobs(stack, *args) for stack in stacks]
     return [r for rs in runs for r in rs]
+
+
+def launch_parallel_args(settings: dict) -> dict:
+    """The arguments Hydra's joblib launcher gives ``joblib.Parallel`` (its ``launch``: backend forced to loky,
+    sizes made integers). joblib reuses its workers only for a call whose executor arguments are all equal:
+    a warm-up that left out ``max_nbytes=None`` (joblib's default is "1M") got workers that the launch then
+    discarded, and the launch started and imported two more."""
+    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
+
+    kwargs = dict(settings, backend="loky")
+    process_joblib_cfg(kwargs)
+    return kwargs
 
 
 def run_stack_jobs(stack: list[Job], hydra_context: Any, config: DictConfig, task_function: Any,
