@@ -362,7 +362,8 @@ class RunResult:
         if self.twin_outcomes is not None:
             tables |= {"twin_outcomes": self.twin_outcomes, "twin_timeseries": self.twin_timeseries}
         for name, data in tables.items():
-            table = pa.Table.from_pandas(data) if hasattr(data, "columns") else pa.table(data)
+            # One thread (as sim.years.save_years): small tables, where pyarrow's thread pool costs more than it saves.
+            table = pa.Table.from_pandas(data, nthreads=1) if hasattr(data, "columns") else pa.table(data)
             pq.write_table(table.replace_schema_metadata(meta), d / f"{name}.parquet")
         from sim.years import save_years  # years.parquet / twin_years.parquet: per-world years in UCDP terms
 
