@@ -101,8 +101,8 @@ def run_stack_jobs(stack: list[Job], hydra_context: Any, config: DictConfig, tas
         returns = [_basic_job(head, head_overrides, hydra_context, config, task_function)]
     for idx, overrides in rest:
         returns.append(lean_job(idx, _job_id(kind, config, idx), overrides, hydra_context, config, task_function))
-    if kind != "JoblibLauncher":
-        configure_log(config.hydra.hydra_logging, config.hydra.verbose)  # as the basic launcher does after a job
+    if kind != "JoblibLauncher":  # the basic launcher gives Hydra its own logging back after a job; once a stack
+        configure_log(config.hydra.hydra_logging, config.hydra.verbose)
     return returns
 
 
@@ -117,10 +117,8 @@ def _basic_job(idx: int, overrides: Sequence[str], hydra_context: Any, config: D
     with open_dict(sweep_config):
         sweep_config.hydra.job.id = idx
         sweep_config.hydra.job.num = idx
-    ret = run_job(hydra_context=hydra_context, task_function=task_function, config=sweep_config,
-                  job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
-    configure_log(config.hydra.hydra_logging, config.hydra.verbose)
-    return ret
+    return run_job(hydra_context=hydra_context, task_function=task_function, config=sweep_config,
+                   job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
 
 
 def lean_job(idx: int, job_id: Any, overrides: Sequence[str], hydra_context: Any, master: DictConfig,

@@ -75,14 +75,10 @@ def run_sweep(sweep_dir: Path, workers: int, extra: list[str]) -> tuple[float, f
            f"hydra.sweep.dir={sweep_dir}", *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy = busy_seconds()
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=sweep_dir.parent)
-    wall = time.perf_counter() - start
+    wall = timed(cmd, sweep_dir.parent, "sweep")
     busy_after = busy_seconds()
     reap_orphans()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.exit(f"bench: the sweep failed:\n{proc.stderr[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     others = None if busy is None or busy_after is None else max(busy_after - busy - cpu, 0.0) / wall
     return wall, cpu, others, pd.read_parquet(sweep_dir / "results.parquet")
@@ -94,11 +90,16 @@ def run_single(run_dir: Path, worlds: int, horizon: int, extra: list[str]) -> fl
     settings = [o for o in extra if not o.startswith(("replicates=", "horizon_days="))]
     cmd = [sys.executable, "-m", "sim.cli", f"replicates={worlds}", f"horizon_days={horizon}", "output.plot=false",
            f"hydra.run.dir={run_dir}", *settings]
+    return timed(cmd, run_dir.parent, "single run")
+
+
+def timed(cmd: list[str], cwd: Path, what: str) -> float:
+    """Wall time of a command run to its end (its output read to the end); the benchmark stops if it fails."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=run_dir.parent)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
-        sys.exit(f"bench: the single run failed:\n{proc.stderr[-3000:]}")
+        sys.exit(f"bench: the {what} failed:\n{proc.stderr[-3000:]}")
     return wall
 
 
