@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import matplotlib.image as mpimg
@@ -835,3 +838,63 @@ def test_story_of_a_real_world_with_its_twin(small_run):
         assert len(body) == len(set(body))
     with pytest.raises(ValueError, match="world = 999 is out of range"):
         story(result.model, 999)
+
+
+FORK_SCRIPT = r"""
+import os, sys, threading
+from pathlib import Path
+import matplotlib.pyplot as plt
+from sim.analysis import style
+
+out = Path(sys.argv[1])
+forks = []
+fork = os.fork
+def counted_fork():
+    forks.append(1)
+    return fork()
+os.fork = counted_fork
+
+def figure():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1, 2], [0.1, 0.3, 0.2], label="a line")
+    ax.set_title("P(escalation) 0-30 %")
+    ax.legend()
+    return fig
+
+main = os.getpid()
+style.save(figure(), out / "forked")
+print("forked", len(forks))
+
+hold = threading.Event()
+other = threading.Thread(target=hold.wait)
+other.start()
+style.save(figure(), out / "here")  # another thread runs: no fork
+hold.set(); other.join()
+print("with a thread", len(forks))
+
+fig = figure()
+savefig = fig.savefig
+def fails_in_the_copy(*args, **kwargs):
+    if os.getpid() != main:
+        raise OSError("disk full")
+    return savefig(*args, **kwargs)
+fig.savefig = fails_in_the_copy
+style.save(fig, out / "again")
+print("failed copy", len(forks))
+"""
+
+
+def test_the_pdf_is_drawn_in_a_fork_with_the_same_bytes(tmp_path):
+    """style.save draws the PDF in a forked copy while it draws the PNG: exactly when no other Python thread runs,
+    to the same bytes as drawn in this process, and drawn again here when the copy fails. Run in a fresh process:
+    under pytest-xdist a test process has threads of its own, and no figure is forked there."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0")  # no creation date in the PDF: comparable bytes
+    done = subprocess.run([sys.executable, "-c", FORK_SCRIPT, str(tmp_path)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == ["forked 1", "with a thread 1", "failed copy 2"]
+    pdfs = {stem: (tmp_path / f"{stem}.pdf").read_bytes() for stem in ("forked", "here", "again")}
+    assert pdfs["forked"] == pdfs["here"] == pdfs["again"]
+    assert pdfs["forked"].startswith(b"%PDF") and pdfs["forked"].rstrip().endswith(b"%%EOF")
+    for stem in ("forked", "here", "again"):
+        assert mpimg.imread(tmp_path / f"{stem}.png").shape[:2] == (220, 330)  # 3 x 2 in at 110 dpi

@@ -65,7 +65,7 @@ def processes() -> dict[int, tuple[int, str]]:
 
 def fork_servers_of(pid: int) -> list[int]:
     """The fork server the sweeping process ``pid`` forks its workers from (hydra_plugins/pdsim_sweepers/
-    _launch.py, share_worker_imports)."""
+    _launch.py, start_worker_server; sim/sweep/server.py)."""
     return [p for p, (ppid, cmd) in processes().items() if ppid == pid and "multiprocessing.forkserver" in cmd]
 
 

@@ -338,36 +338,47 @@ def test_default_launcher_is_joblib_on_all_cores(hydra_loader):
     assert launcher._target_.endswith("JoblibLauncher") and launcher.n_jobs == -1
 
 
-def test_the_launch_reuses_the_workers_warmed_while_planning(hydra_loader):
-    """The warm-up's workers are the launch's: joblib starts new ones when any executor argument differs (a
-    warm-up without max_nbytes=None did, and the sweep imported the model in four processes, not two)."""
+def test_the_workers_are_forked_from_the_server_pdsim_started_early(hydra_loader):
+    """The server ``pdsim`` starts before it imports Hydra (sim.sweep.server.start_early) is the one the sweeper
+    keeps when joblib's thread limits agree, and the workers are its forks: forked from a process that imported
+    the model (not from this one), asked for by this process, with joblib's thread limits. A server started with
+    other limits is replaced, not used."""
+    from multiprocessing import forkserver
     from types import SimpleNamespace
 
     from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
-    from joblib import Parallel, delayed
-    from joblib.externals.loky import reusable_executor
+    from joblib import Parallel, cpu_count, delayed
     from omegaconf import OmegaConf
 
-    from hydra_plugins.pdsim_sweepers._launch import stop_local_workers, warm_local_workers
+    from hydra_plugins.pdsim_sweepers._launch import start_worker_server, stop_local_workers
+    from sim.sweep import WORKER_ENV, server
 
     settings = {k: v for k, v in OmegaConf.to_container(launcher_config(hydra_loader)).items() if k != "_target_"}
     settings["n_jobs"] = 2
-    warm_local_workers(SimpleNamespace(joblib=settings)).join()
-    warmed = reusable_executor._executor
+    saved = os.environ.pop(WORKER_ENV, None)  # an earlier sweep in this process set it
     try:
+        server._kill()  # whatever an earlier test left: this test starts its own
+        server.start_early(["-m", "+experiment=lag_sweep", "hydra.launcher.n_jobs=2"])
+        early = forkserver._forkserver._forkserver_pid
+        assert early is not None
+        assert start_worker_server(SimpleNamespace(joblib=settings))
+        assert forkserver._forkserver._forkserver_pid == early  # kept, not started again
         launch = dict(settings, backend="loky")  # what Hydra's joblib launcher hands joblib.Parallel
         process_joblib_cfg(launch)
         seen = Parallel(**launch)(delayed(_worker_lineage)() for _ in range(2))
-        assert warmed is not None and reusable_executor._executor is warmed
-        # Forked from the fork server that imported the model (not from this process), with joblib's thread
-        # limits, and asked for by this process: the pipe that tells it this process has gone.
-        from joblib import cpu_count
-
         for ppid, asked_by, threads in seen:
-            assert ppid != os.getpid() and asked_by == os.getpid()
+            assert ppid == early and asked_by == os.getpid()
             assert threads == os.environ.get("OPENBLAS_NUM_THREADS", str(max(cpu_count() // 2, 1)))
+        stop_local_workers()
+        # Other limits (a wrong early guess): the sweeper's server is a new one, and the early one is gone.
+        server.start(dict(server._started_with, OMP_NUM_THREADS="7"))
+        assert forkserver._forkserver._forkserver_pid not in (None, early)
+        assert not Path(f"/proc/{early}").exists()
     finally:
         stop_local_workers()
+        server._kill()
+        if saved is not None:
+            os.environ[WORKER_ENV] = saved
 
 
 def _worker_lineage() -> tuple[int, int | None, str | None]:
@@ -375,6 +386,56 @@ def _worker_lineage() -> tuple[int, int | None, str | None]:
 
     parent = multiprocessing.parent_process()
     return os.getppid(), parent and parent.pid, os.environ.get("OPENBLAS_NUM_THREADS")
+
+
+@pytest.mark.parametrize(("args", "workers"), [
+    (["-m", "+experiment=lag_sweep"], None),  # the defaults: joblib with n_jobs=-1, a worker per core
+    (["--multirun", "+experiment=lag_sweep", "hydra.launcher.n_jobs=3"], 3),
+    (["-m", "+experiment=lag_sweep", "++hydra.launcher.n_jobs=1"], 1),
+    (["-m", "hydra/sweeper=design", "hydra/launcher=joblib", "hydra.launcher.n_jobs=-2"], "cores-1"),
+    (["+experiment=lag_sweep"], 0),  # not a sweep (pdsim refuses it)
+    (["-m", "+experiment=lag_sweep", "hydra/launcher=basic"], 0),
+    (["-m", "+experiment=lag_sweep", "hydra/launcher=ray_cluster"], 0),
+    (["-m", "+experiment=lag_sweep", "hydra/sweeper=basic"], 0),  # Hydra's sweeper: no fork server
+    (["-m", "+experiment=lag_sweep", "hydra.launcher.n_jobs=1,2"], 0),  # a list: the sweeper will tell
+    (["-m", "+experiment=lag_sweep", "--cfg", "job"], 0),  # prints the config, runs nothing
+    (["-m", "--config-dir", "/elsewhere", "+experiment=mine"], 0),  # configs the command line cannot see
+])
+def test_the_workers_a_command_line_asks_for(args, workers):
+    from sim.sweep.server import planned_workers
+
+    cores = os.cpu_count() or 1
+    expected = {None: cores, "cores-1": cores - 1}.get(workers, workers)
+    assert planned_workers(args) == expected
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 8])
+def test_the_early_thread_limits_are_joblibs(workers, monkeypatch):
+    """The server started before joblib is imported gets joblib's thread limits (else the sweeper starts another,
+    and the head start is lost): the guess follows joblib's rule, including limits the user already set."""
+    from joblib._parallel_backends import LokyBackend
+
+    from sim.sweep.server import guess_thread_limits
+
+    assert guess_thread_limits(workers) == LokyBackend()._prepare_worker_env(n_jobs=workers)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setenv("ENABLE_IPC", "0")
+    assert guess_thread_limits(workers) == LokyBackend()._prepare_worker_env(n_jobs=workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="reads /proc (Linux)")
+def test_a_server_no_sweep_used_is_killed_at_exit():
+    """A command that started the server early and ends before any launch (a refused sweep, Ctrl-C while it plans)
+    kills it on the way out: left alone it would go on importing for about a second, holding the command's output
+    open. The server's pid must be gone (killed and reaped) the moment the command has exited."""
+    script = ("import os, sys; from multiprocessing import forkserver; from sim.sweep import server; "
+              "server.start_early(['-m', 'hydra.launcher.n_jobs=2']); "
+              "print(forkserver._forkserver._forkserver_pid, flush=True); sys.exit(2)")
+    env = {k: v for k, v in os.environ.items() if k != "PDSIM_WORKER_ENV"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2, done.stderr
+    pid = int(done.stdout.split()[0])
+    assert not Path(f"/proc/{pid}").exists()
 
 
 def test_slurm_preset_composes_with_one_core_per_point(hydra_loader, monkeypatch):

@@ -13,7 +13,6 @@ Guarantees (docs/SWEEPS.md, "Concurrent runs and signals"):
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -36,8 +35,7 @@ LOCK_FILE = ".pdsim-sweep.lock"
 def fail(message: str) -> None:
     """Bad sweep input: one message, exit status 2, no traceback (Hydra prints one for exceptions)."""
     print(f"pdsim: {message}", file=sys.stderr, flush=True)
-    settle_local_workers()
-    sys.exit(2)
+    sys.exit(2)  # a fork server no launch used is killed at exit (sim.sweep.server)
 
 
 def note(message: str) -> None:
@@ -72,80 +70,34 @@ def local_workers(launcher: Any) -> int:
     return cores + 1 + n_jobs if n_jobs < 0 else n_jobs
 
 
-def warm_local_workers(launcher: Any) -> threading.Thread | None:
-    """Start a local launcher's worker processes now, each importing the model, while this process plans the
-    sweep (about 3 s a worker that would otherwise come after planning; joblib then reuses these workers).
-    Only for joblib with two or more workers; returns the thread to join before launching."""
+def start_worker_server(launcher: Any) -> bool:
+    """Fork a local launcher's workers from one server process that has imported the model
+    (sim.sweep.worker_imports) instead of starting each as a fresh interpreter that imports it again: about 2 s
+    of CPU less per worker. ``pdsim`` started the server as the command started, when its command line asked
+    for a local sweep (sim.sweep.server); here the sweeper keeps it if joblib's thread limits for the sweep's
+    worker count are the ones it has, else starts one, and makes it loky's start method in this process. A
+    worker's parent is then the server, and it watches this process through the pipe multiprocessing gives it
+    (sim.sweep.job.watch_parent). Only for joblib with two or more workers and where the platform has a fork
+    server (elsewhere workers start as before, and a server started early is killed). Returns whether the
+    workers are forked from the server."""
+    from sim.sweep import server
+
     settings = getattr(launcher, "joblib", None)
     workers = local_workers(launcher)
-    if not isinstance(settings, dict) or workers < 2:
-        return None
-    from sim.sweep.batch import launch_parallel_args
-
-    kwargs = launch_parallel_args(settings)
-    share_worker_imports(workers)
-
-    def warm() -> None:
-        from joblib import Parallel, delayed
-
-        with contextlib.suppress(Exception):  # only a head start: the launch starts its workers anyway
-            Parallel(**kwargs)(delayed(_warm_worker)() for _ in range(workers))
-
-    global _WARMING
-    thread = _WARMING = threading.Thread(target=warm, name="pdsim-warm-workers", daemon=True)
-    thread.start()
-    return thread
-
-
-_WARMING: threading.Thread | None = None
-
-
-def settle_local_workers(timeout: float = 60.0) -> None:
-    """Before exiting early (a refused sweep), let the workers being started finish starting, then end them.
-    A worker forked while this process exits finds the semaphores it was handed already removed and prints a
-    traceback; a refusal must end with its one message."""
-    if _WARMING is not None and _WARMING.is_alive():
-        _WARMING.join(timeout)
-        stop_local_workers()
-
-
-def share_worker_imports(workers: int) -> bool:
-    """Fork the local workers from one server process that has imported the model (sim.sweep.worker_imports)
-    instead of starting each as a fresh interpreter that imports it again: about 2 s of CPU less per worker,
-    spent while this process plans the sweep, when three processes shared two cores. Starts the server now
-    (it imports while the sweep is planned) and makes it loky's start method in this process; a worker's
-    parent is then the server, and it watches this process through the pipe multiprocessing gives it
-    (sim.sweep.job.watch_parent). Where the platform has no fork server, workers start as before.
-    Returns whether the workers are forked from the server."""
-    import multiprocessing
-    from multiprocessing import forkserver
-
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if not isinstance(settings, dict) or workers < 2 or not server.has_fork_server():
+        server.stop_unused()
         return False
     from joblib._parallel_backends import LokyBackend
     from joblib.externals.loky.backend import context as loky_context
 
-    from sim.sweep import WORKER_ENV
-
-    # What joblib would set in each new worker's environment (thread limits for BLAS and OpenMP), which the
-    # fork server applies before it imports NumPy.
-    os.environ[WORKER_ENV] = json.dumps(LokyBackend()._prepare_worker_env(n_jobs=workers))
-    forkserver.set_forkserver_preload(["sim.sweep.worker_imports"])
+    # The thread limits for BLAS and OpenMP that joblib would set in each new worker's environment: the server
+    # applies them before it imports NumPy.
+    server.start(LokyBackend()._prepare_worker_env(n_jobs=workers))
     global _LOKY_START_METHOD
-    _LOKY_START_METHOD = loky_context.get_start_method()
+    if _LOKY_START_METHOD is False:
+        _LOKY_START_METHOD = loky_context.get_start_method()
     loky_context.set_start_method("forkserver", force=True)
-    forkserver.ensure_running()  # spawns the server, which imports while this process goes on planning
     return True
-
-
-def _warm_worker() -> None:
-    from sim.sweep.job import watch_parent
-
-    watch_parent()  # like a job: gone as soon as the sweeping process is
-    import sim.cli  # noqa: F401 -- what every job imports: Hydra, the model, pandas, pyarrow
-    import sim.model  # noqa: F401
-    import sim.results  # noqa: F401
-    import sim.sweep.stack  # noqa: F401
 
 
 # -- the lock --------------------------------------------------------------------------------------
@@ -239,14 +191,14 @@ def stop_local_workers() -> None:
         with contextlib.suppress(Exception):
             executor.shutdown(wait=False, kill_workers=True)
     global _LOKY_START_METHOD
-    if _LOKY_START_METHOD is not False:  # loky's start method as it was before the sweep (share_worker_imports)
+    if _LOKY_START_METHOD is not False:  # loky's start method as it was before the sweep (start_worker_server)
         from joblib.externals.loky.backend import context as loky_context
 
         loky_context.set_start_method(_LOKY_START_METHOD, force=True)
         _LOKY_START_METHOD = False
 
 
-#: loky's start method before share_worker_imports set it (False: not set by this process).
+#: loky's start method before start_worker_server set it (False: not set by this process).
 _LOKY_START_METHOD: str | None | bool = False
 
 
@@ -352,14 +304,14 @@ LAUNCH_CHUNK = 512
 def run_points(sweeper: Any, batch: list[list[str]], swept: Sequence[str], **plan_extra: Any) -> list:
     """Plan, launch and merge a sweep of ``batch`` (one override list per point)."""
     from sim import __version__
-    from sim.sweep.job import SWEEP_PID_ENV, sweep_process_tag
+    from sim.sweep import SWEEP_PID_ENV, sweep_process_tag
     from sim.sweep.plan import PointLoader, SweepInputError, plan_points
 
     config = sweeper.config
     loader = sweeper.hydra_context.config_loader
     tic = time.perf_counter()
     os.environ[SWEEP_PID_ENV] = sweep_process_tag()  # local workers watch this process (watch_parent)
-    sweeper._pdsim_warm = warm_local_workers(sweeper.launcher)
+    start_worker_server(sweeper.launcher)  # it imports while this process plans (if pdsim has not started it yet)
     exit_without_final_collection()
     try:
         points = plan_points(PointLoader(loader, config), batch, swept)
@@ -432,15 +384,15 @@ def _plan_launch_merge(sweeper, points, swept, sweep_dir: Path, checked: float, 
     # The merge's imports start now, while this process waits for the workers (the fork server still imports the
     # model): started with the launch instead, they took CPU from the workers' first jobs.
     importing = import_merge_modules_meanwhile(sweeper.launcher) if todo else None
-    warm = getattr(sweeper, "_pdsim_warm", None)
-    if warm is not None:
-        warm.join()  # one joblib call at a time
     kept: list[JobReturn] = []  # only failed jobs' returns: a JobReturn per point would pile up
     first = next_job_number(sweep_dir)
     size = sweeper.max_batch_size or LAUNCH_CHUNK
     interrupted = False
     try:
         if todo:
+            from sim.sweep import server
+
+            server.serving()  # the workers are forked from it from now on: it lives as long as they do
             with SweepProgress(sweep_dir, first, len(todo), already):
                 for start in range(0, len(todo), size):
                     chunk = todo[start:start + size]

@@ -8,7 +8,8 @@ Modules, one job each:
 - :mod:`sim.sweep.stack`     neighbouring points run as one model (stacked on the replicate axis);
 - :mod:`sim.sweep.batch`     a stack's jobs run in one launcher task, its later points without Hydra's copies;
 - :mod:`sim.sweep.compose`   compose a point's config once per config-group combination (Hydra's result);
-- :mod:`sim.sweep.worker_imports` what local workers import once, in the fork server they are forked from;
+- :mod:`sim.sweep.server`    the fork server local workers are forked from, started as ``pdsim`` starts;
+- :mod:`sim.sweep.worker_imports` what local workers import once, in that fork server;
 - :mod:`sim.sweep.plan`      compose and validate every point before any job starts, and decide
                              which points a resumed sweep still has to simulate;
 - :mod:`sim.sweep.table`     merge the rows of a sweep directory into results.parquet / results.csv;
@@ -27,3 +28,15 @@ ROW_FILE = "row.json"
 #: Set by the sweeping process for the fork server of its local workers (sim.sweep.worker_imports): the thread
 #: limits joblib gives a worker (OMP_NUM_THREADS, ...), as JSON.
 WORKER_ENV = "PDSIM_WORKER_ENV"
+
+#: Set by the sweeping process for the workers it starts, which watch it (sim.sweep.job.watch_parent). Workers
+#: forked from the fork server inherit the server's environment, so it is set before the server starts.
+SWEEP_PID_ENV = "PDSIM_SWEEP_PID"
+
+
+def sweep_process_tag() -> str:
+    """The value of SWEEP_PID_ENV for this process: 'pid@host' (a pid means nothing on another node)."""
+    import os
+    import socket
+
+    return f"{os.getpid()}@{socket.gethostname()}"

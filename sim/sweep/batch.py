@@ -65,8 +65,8 @@ def launch_stacks(launcher: Any, stacks: list[list[Job]]) -> list[JobReturn]:
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
     args = (launcher.hydra_context, config, launcher.task_function, Singleton.get_state(), kind)
     if kind == "JoblibLauncher":
-        # The executor's arguments are those of Hydra's own launch (and of the warm-up), so joblib reuses the
-        # workers it started; one stack per task, dispatched as workers free up.
+        # The executor's arguments are those of Hydra's own launch, so joblib keeps its workers from one launch
+        # chunk to the next; one stack per task, dispatched as workers free up.
         settings = launch_parallel_args(launcher.joblib)
         settings.update(batch_size=1, pre_dispatch="2*n_jobs")
         runs = Parallel(**settings)(delayed(run_stack_jobs)(stack, *args) for stack in stacks)
@@ -77,9 +77,8 @@ def launch_stacks(launcher: Any, stacks: list[list[Job]]) -> list[JobReturn]:
 
 def launch_parallel_args(settings: dict) -> dict:
     """The arguments Hydra's joblib launcher gives ``joblib.Parallel`` (its ``launch``: backend forced to loky,
-    sizes made integers). joblib reuses its workers only for a call whose executor arguments are all equal:
-    a warm-up that left out ``max_nbytes=None`` (joblib's default is "1M") got workers that the launch then
-    discarded, and the launch started and imported two more."""
+    sizes made integers). joblib reuses its workers only for a call whose executor arguments are all equal
+    (``max_nbytes=None`` included, where joblib's default is "1M")."""
     from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
 
     kwargs = dict(settings, backend="loky")

@@ -20,7 +20,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim import __version__
-from sim.sweep import ROW_FILE
+from sim.sweep import ROW_FILE, SWEEP_PID_ENV
 from sim.sweep.rows import check_row, config_hash, make_row, model_code_hash, read_row, same_code, write_row
 
 
@@ -30,14 +30,6 @@ def in_sweep() -> bool:
 
 
 _WATCHDOG: threading.Thread | None = None
-
-#: Set by the sweeping process (hydra_plugins/pdsim_sweepers/_launch.py) for the workers it starts.
-SWEEP_PID_ENV = "PDSIM_SWEEP_PID"
-
-
-def sweep_process_tag() -> str:
-    """The value of SWEEP_PID_ENV for this process: 'pid@host' (a pid means nothing on another node)."""
-    return f"{os.getpid()}@{socket.gethostname()}"
 
 
 def watch_parent(every: float = 0.5) -> bool:

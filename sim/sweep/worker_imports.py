@@ -1,10 +1,10 @@
 """What a local sweep's worker processes import, once, in the fork server they are forked from.
 
 With two or more joblib workers the sweeping process starts a fork server (multiprocessing's
-``forkserver``) that imports this module while the sweep is being planned; every worker is then a fork
+``forkserver``) that imports this module while Hydra starts and the sweep is planned; every worker is then a fork
 of that server and finds the model, Hydra, pandas and pyarrow already imported (about 2 s of CPU that
 each worker spent on its own imports before: three processes on two cores while the sweep was planned).
-See hydra_plugins/pdsim_sweepers/_launch.py (``share_worker_imports``) and docs/SWEEPS.md.
+See sim/sweep/server.py (started as ``pdsim`` starts) and docs/SWEEPS.md.
 """
 
 from __future__ import annotations
