@@ -26,7 +26,7 @@ os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
 # Hydra, it has about 0.3 s more to import while the sweep is composed and checked (sim.sweep.server).
 from sim.sweep.server import start_early  # noqa: E402 -- imports nothing heavy
 
-start_early(sys.argv[1:])
+start_early(sys.argv)
 
 import hydra  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402

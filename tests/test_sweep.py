@@ -358,7 +358,7 @@ def test_the_workers_are_forked_from_the_server_pdsim_started_early(hydra_loader
     saved = os.environ.pop(WORKER_ENV, None)  # an earlier sweep in this process set it
     try:
         server._kill()  # whatever an earlier test left: this test starts its own
-        server.start_early(["-m", "+experiment=lag_sweep", "hydra.launcher.n_jobs=2"])
+        server.start_early(["pdsim", "-m", "+experiment=lag_sweep", "hydra.launcher.n_jobs=2"])
         early = forkserver._forkserver._forkserver_pid
         assert early is not None
         assert start_worker_server(SimpleNamespace(joblib=settings))
@@ -429,7 +429,7 @@ def test_a_server_no_sweep_used_is_killed_at_exit():
     kills it on the way out: left alone it would go on importing for about a second, holding the command's output
     open. The server's pid must be gone (killed and reaped) the moment the command has exited."""
     script = ("import os, sys; from multiprocessing import forkserver; from sim.sweep import server; "
-              "server.start_early(['-m', 'hydra.launcher.n_jobs=2']); "
+              "server.start_early(['pdsim', '-m', 'hydra.launcher.n_jobs=2']); "
               "print(forkserver._forkserver._forkserver_pid, flush=True); sys.exit(2)")
     env = {k: v for k, v in os.environ.items() if k != "PDSIM_WORKER_ENV"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
@@ -498,3 +498,15 @@ def test_fast_composition_equals_hydras_own(hydra_loader, name):
     assert shipped._bases.keys() == fast._bases.keys()
     ours = shipped.load_sweep_config(master, batch[1])
     assert OmegaConf.to_container(ours) == OmegaConf.to_container(hydra_loader.load_sweep_config(master, batch[1]))
+
+
+def test_only_the_pdsim_command_starts_the_server_early():
+    """``pytest -m slow`` imports pdsim's CLI with a ``-m`` in its command line: no server for it."""
+    import sim
+    from sim.sweep.server import is_pdsim
+
+    package = Path(sim.__file__).parent
+    assert is_pdsim("/home/me/.venv/bin/pdsim") and is_pdsim(str(package / "cli.py"))
+    assert is_pdsim(str(package / "__main__.py"))
+    assert not is_pdsim("/home/me/.venv/bin/pytest") and not is_pdsim(str(Path(pytest.__file__).parent / "__main__.py"))
+    assert not is_pdsim("-c")

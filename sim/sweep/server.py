@@ -24,6 +24,7 @@ import json
 import os
 import re
 import signal
+from pathlib import Path
 
 from sim.sweep import SWEEP_PID_ENV, WORKER_ENV, sweep_process_tag
 
@@ -88,10 +89,20 @@ def guess_thread_limits(workers: int) -> dict[str, str]:
     return limits
 
 
-def start_early(args: list[str]) -> None:
-    """Start the fork server now if ``args`` (a ``pdsim`` command line) ask for a local sweep with two or more
-    workers. Not in the server itself or its workers (they inherit WORKER_ENV and import pdsim's CLI)."""
-    if WORKER_ENV in os.environ or (workers := planned_workers(args)) < 2 or not has_fork_server():
+def is_pdsim(program: str) -> bool:
+    """Is ``program`` (``sys.argv[0]``) the ``pdsim`` command: its console script, ``python -m sim.cli`` or
+    ``python -m sim``? Not another program that imports pdsim's CLI (``pytest -m slow`` has a ``-m`` too)."""
+    path = Path(program)
+    package = Path(__file__).resolve().parent.parent
+    return path.name == "pdsim" or (path.name in ("cli.py", "__main__.py") and path.resolve().parent == package)
+
+
+def start_early(argv: list[str]) -> None:
+    """Start the fork server now if ``argv`` (``sys.argv``) is a ``pdsim`` command line that asks for a local
+    sweep with two or more workers. Not in the server itself or its workers (they inherit WORKER_ENV and import
+    pdsim's CLI)."""
+    if (WORKER_ENV in os.environ or not argv or not is_pdsim(argv[0]) or (workers := planned_workers(argv[1:])) < 2
+            or not has_fork_server()):
         return
     _spawn(guess_thread_limits(workers))
 
