@@ -4,15 +4,16 @@ Hydra's launchers run each job through ``hydra.core.utils.run_job``, which copie
 (``HydraConfig.set_config`` three times, ``copy.deepcopy`` twice) and writes the job's three ``.hydra`` files
 through PyYAML's pure-Python emitter: about 45 ms a point on lag_sweep, two thirds of a point's share of its
 stacked model. A stack's points run in one process anyway (sim.sweep.stack), so for stacked sweeps the sweeper
-hands a local launcher's workers one task per stack (``launch_stacks``):
-
-- the stack's first point runs as Hydra's own job (the launcher's ``execute_job``, or the basic launcher's
-  steps), and simulates the stack;
-- every other point runs through ``lean_job``, which does what ``run_job`` does, in the same order, without
-  copying the config: the config Hydra would compose (``FastSweepConfigLoader``), ``hydra.job.id`` and ``num``,
+hands a local launcher's workers one task per stack (``launch_stacks``). The task sets Hydra's state as the
+launcher would in a worker (``setup_globals``, the Singletons), then runs every point of the stack through
+``lean_job`` (the first one simulates the stack), which does what ``run_job`` does, in the same order, without
+copying the config: the config Hydra would compose (``FastSweepConfigLoader``), ``hydra.job.id`` and ``num``,
   ``HydraConfig``, the job directory and ``hydra.runtime.output_dir``, the job's logging (``cli.log``), the three
   ``.hydra`` files with the same bytes (libyaml's emitter, checked against PyYAML's on the process's first
   files), ``hydra.job.env_set``, the callbacks, the task function and its ``JobReturn``.
+
+Until 30 Nov 2026 (evening) a stack's first point ran through Hydra's own job (joblib's ``execute_job``, the
+basic launcher's steps): 0.05-0.09 s more before the first simulation, in every worker.
 
 So every point keeps its job number, directory, files and row, exactly as in an unstacked sweep
 (tests/test_stacking.py compares the two sweeps file by file). Ray and Slurm run every job alone, as before.
@@ -36,7 +37,6 @@ from hydra.core.utils import (
     configure_log,
     env_override,
     filter_overrides,
-    run_job,
     setup_globals,
 )
 from omegaconf import DictConfig, OmegaConf, flag_override, open_dict, read_write
@@ -88,18 +88,12 @@ def launch_parallel_args(settings: dict) -> dict:
 
 def run_stack_jobs(stack: list[Job], hydra_context: Any, config: DictConfig, task_function: Any,
                    singleton_state: dict, kind: str) -> list[JobReturn]:
-    """One launcher task: the stack's first job as Hydra runs it, the others through ``lean_job``."""
-    (head, head_overrides), rest = stack[0], stack[1:]
-    if kind == "JoblibLauncher":
-        from hydra_plugins.hydra_joblib_launcher._core import execute_job
-
-        returns = [execute_job(head, head_overrides, hydra_context, config, task_function, singleton_state)]
-    else:  # the basic launcher's steps (hydra/_internal/core_plugins/basic_launcher.py)
-        setup_globals()
-        Singleton.set_state(singleton_state)
-        returns = [_basic_job(head, head_overrides, hydra_context, config, task_function)]
-    for idx, overrides in rest:
-        returns.append(lean_job(idx, _job_id(kind, config, idx), overrides, hydra_context, config, task_function))
+    """One launcher task: Hydra's state as the launcher sets it in a worker (``setup_globals``, the Singletons),
+    then every job of the stack through ``lean_job``."""
+    setup_globals()
+    Singleton.set_state(singleton_state)
+    returns = [lean_job(idx, _job_id(kind, config, idx), overrides, hydra_context, config, task_function)
+               for idx, overrides in stack]
     if kind != "JoblibLauncher":  # the basic launcher gives Hydra its own logging back after a job; once a stack
         configure_log(config.hydra.hydra_logging, config.hydra.verbose)
     return returns
@@ -108,16 +102,6 @@ def run_stack_jobs(stack: list[Job], hydra_context: Any, config: DictConfig, tas
 def _job_id(kind: str, config: DictConfig, idx: int) -> Any:
     """``hydra.job.id`` as the launcher sets it: joblib's ``<job name>_<num>``, the basic launcher's number."""
     return f"{config.hydra.job.name}_{idx}" if kind == "JoblibLauncher" else idx
-
-
-def _basic_job(idx: int, overrides: Sequence[str], hydra_context: Any, config: DictConfig,
-               task_function: Any) -> JobReturn:
-    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
-    with open_dict(sweep_config):
-        sweep_config.hydra.job.id = idx
-        sweep_config.hydra.job.num = idx
-    return run_job(hydra_context=hydra_context, task_function=task_function, config=sweep_config,
-                   job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
 
 
 def lean_job(idx: int, job_id: Any, overrides: Sequence[str], hydra_context: Any, master: DictConfig,
