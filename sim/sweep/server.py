@@ -11,7 +11,7 @@ The command line can only suggest a local sweep (``-m``, the joblib launcher, ``
 experiment file could still change the launcher), so the sweeper decides (:func:`start`): it keeps the early
 server when joblib's thread limits for the sweep's worker count are the ones the server was started with, and
 otherwise starts one afresh. A server no sweep used (a refused sweep, a guess that was wrong) is killed when
-the command exits (:func:`_kill_unused`), so it neither holds the command's output open nor runs on alone.
+the command exits (:func:`stop_unused`), so it neither holds the command's output open nor runs on alone.
 
 This module imports nothing heavy: it runs before Hydra and NumPy are imported.
 """
@@ -45,6 +45,7 @@ _NO_SWEEP_FLAGS = {"--cfg", "-c", "--info", "-i", "--resolve", "--hydra-help", "
 
 _started_with: dict | None = None  # the thread limits of the server this process started
 _serving = False  # a launch has used the server (its workers are forked from it)
+_spawned_before = False  # this process has started a server (and registered stop_unused to run at exit)
 
 
 def has_fork_server() -> bool:
@@ -136,16 +137,17 @@ def stop_unused() -> None:
 def _spawn(limits: dict[str, str]) -> None:
     from multiprocessing import forkserver
 
-    global _started_with
+    global _started_with, _spawned_before
     # The server applies the limits before it imports NumPy (sim.sweep.worker_imports); its forks inherit them,
     # and the tag of the process they watch (sim.sweep.job.watch_parent), which must be set before the server starts.
     os.environ[WORKER_ENV] = json.dumps(limits)
     os.environ[SWEEP_PID_ENV] = sweep_process_tag()
     forkserver.set_forkserver_preload([PRELOAD])
     forkserver.ensure_running()
-    if _started_with is None:
-        atexit.register(_kill_unused)
+    if not _spawned_before:
+        atexit.register(stop_unused)  # a server no launch used ends with this process
     _started_with = dict(limits)
+    _spawned_before = True
 
 
 def _kill() -> None:
@@ -161,7 +163,3 @@ def _kill() -> None:
     server._stop()  # closes its pipe, reaps it, forgets its address
     _started_with = None
 
-
-def _kill_unused() -> None:
-    if not _serving:
-        stop_unused()
