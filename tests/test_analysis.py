@@ -884,6 +884,7 @@ print("failed copy", len(forks))
 """
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="figures are forked on Linux only")
 def test_the_pdf_is_drawn_in_a_fork_with_the_same_bytes(tmp_path):
     """style.save draws the PDF in a forked copy while it draws the PNG: exactly when no other Python thread runs,
     to the same bytes as drawn in this process, and drawn again here when the copy fails. Run in a fresh process:

@@ -167,11 +167,12 @@ def save(fig, path: str | Path, dpi: int = SAVE_DPI) -> list[Path]:
 
 def in_a_fork(task) -> int | None:
     """Run ``task`` in a forked copy of this process and return the copy's pid (see :func:`succeeded`); None,
-    having done nothing, where that is not safe: without ``os.fork`` (Windows), or while another Python thread
-    runs (a fork copies only the calling thread; a lock another thread held would stay locked in the copy; a
-    sweep ends its workers' threads before it draws). The native thread pools of BLAS and Arrow are fork-aware.
-    The copy exits without Python's exit handlers, so it flushes and deletes nothing of this process's."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    having done nothing, where that is not safe: off Linux (Windows has no fork; macOS's system libraries are not
+    fork-safe, which is why Python spawns its processes there), or while another Python thread runs (a fork copies
+    only the calling thread; a lock another thread held would stay locked in the copy; a sweep ends its workers'
+    threads before it draws). The native thread pools of BLAS and Arrow are fork-aware. The copy exits without
+    Python's exit handlers, so it flushes and deletes nothing of this process's."""
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return None
     sys.stdout.flush()
     sys.stderr.flush()
