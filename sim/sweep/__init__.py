@@ -22,6 +22,9 @@ Modules, one job each:
 The Hydra sweepers that use these live in ``hydra_plugins/pdsim_sweepers``. See docs/SWEEPS.md.
 """
 
+import os
+import socket
+
 #: File name of a point's row inside its job directory.
 ROW_FILE = "row.json"
 
@@ -36,7 +39,4 @@ SWEEP_PID_ENV = "PDSIM_SWEEP_PID"
 
 def sweep_process_tag() -> str:
     """The value of SWEEP_PID_ENV for this process: 'pid@host' (a pid means nothing on another node)."""
-    import os
-    import socket
-
     return f"{os.getpid()}@{socket.gethostname()}"
