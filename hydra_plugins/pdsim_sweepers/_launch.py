@@ -65,9 +65,9 @@ def local_workers(launcher: Any) -> int:
     settings = getattr(launcher, "joblib", None)
     if not isinstance(settings, dict):
         return 1
-    n_jobs = int(settings.get("n_jobs", -1) or -1)
-    cores = os.cpu_count() or 1
-    return cores + 1 + n_jobs if n_jobs < 0 else n_jobs
+    from sim.sweep.server import joblib_workers
+
+    return joblib_workers(int(settings.get("n_jobs", -1) or -1))
 
 
 def start_worker_server(launcher: Any) -> bool:

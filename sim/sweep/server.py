@@ -72,6 +72,13 @@ def planned_workers(args: list[str]) -> int:
                 n_jobs = int(value)
             except ValueError:  # a list of values, an interpolation: the sweeper will tell
                 return 0
+    return joblib_workers(n_jobs)
+
+
+def joblib_workers(n_jobs: int) -> int:
+    """Processes joblib runs at once for ``n_jobs``: counted back from the cores when negative (-1: one per core),
+    and 0 read as -1, as the sweeper reads Hydra's setting (hydra_plugins/pdsim_sweepers/_launch.py)."""
+    n_jobs = n_jobs or -1
     cores = os.cpu_count() or 1
     return cores + 1 + n_jobs if n_jobs < 0 else n_jobs
 
