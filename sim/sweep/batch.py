@@ -8,9 +8,9 @@ hands a local launcher's workers one task per stack (``launch_stacks``). The tas
 launcher would in a worker (``setup_globals``, the Singletons), then runs every point of the stack through
 ``lean_job`` (the first one simulates the stack), which does what ``run_job`` does, in the same order, without
 copying the config: the config Hydra would compose (``FastSweepConfigLoader``), ``hydra.job.id`` and ``num``,
-  ``HydraConfig``, the job directory and ``hydra.runtime.output_dir``, the job's logging (``cli.log``), the three
-  ``.hydra`` files with the same bytes (libyaml's emitter, checked against PyYAML's on the process's first
-  files), ``hydra.job.env_set``, the callbacks, the task function and its ``JobReturn``.
+``HydraConfig``, the job directory and ``hydra.runtime.output_dir``, the job's logging (``cli.log``), the three
+``.hydra`` files with the same bytes (libyaml's emitter, checked against PyYAML's on the process's first files),
+``hydra.job.env_set``, the callbacks, the task function and its ``JobReturn``.
 
 Until 30 Nov 2026 (evening) a stack's first point ran through Hydra's own job (joblib's ``execute_job``, the
 basic launcher's steps): 0.05-0.09 s more before the first simulation, in every worker.
